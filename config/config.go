@@ -1,0 +1,180 @@
+// Package config reads exporter configurations in the format of Cloudflare's
+// ebpf_exporter: one NAME.yaml describing metrics beside one NAME.bpf.o holding
+// the programs and maps that produce them.
+//
+// Parsing is strict: an unknown field is an error naming the file, the line and
+// the field, where the reference exporter silently ignores it.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// MetricPrefix is prepended to every metric name declared in a config.
+const MetricPrefix = "ebpf_exporter_"
+
+// Config is one exporter configuration: the metrics read from one BPF object.
+type Config struct {
+	// Name is the config's name: the file name without ".yaml".
+	Name string `yaml:"-"`
+	// Path is the YAML file the config was read from ("builtin:NAME" for embedded ones).
+	Path string `yaml:"-"`
+
+	Metrics     Metrics      `yaml:"metrics"`
+	Kaddrs      []string     `yaml:"kaddrs"`
+	CgroupIDMap *CgroupIDMap `yaml:"cgroup_id_map"`
+	// Tracing is the reference exporter's OpenTelemetry span export, accepted
+	// for compatibility and reported as unsupported by the loader.
+	Tracing yaml.Node `yaml:"tracing"`
+}
+
+// Metrics lists the counters and histograms a config exports.
+type Metrics struct {
+	Counters   []Counter   `yaml:"counters"`
+	Histograms []Histogram `yaml:"histograms"`
+}
+
+// Counter is a Prometheus counter read from the BPF map with the same name.
+// The map's key holds the labels; its value is a u64 (summed across CPUs for
+// per-CPU maps).
+type Counter struct {
+	Name           string        `yaml:"name"`
+	Help           string        `yaml:"help"`
+	PerfEventArray bool          `yaml:"perf_event_array"`
+	FlushInterval  time.Duration `yaml:"flush_interval"`
+	Labels         []Label       `yaml:"labels"`
+}
+
+// BucketType says how histogram bucket keys map to upper bounds.
+type BucketType string
+
+// Bucket types of the reference exporter.
+const (
+	// BucketExp2 keys are log2 of the value: key k counts values up to 2^k.
+	BucketExp2 BucketType = "exp2"
+	// BucketExp2Zero is exp2 with key 0 reserved for the value zero: key k counts values up to 2^(k-1).
+	BucketExp2Zero BucketType = "exp2zero"
+	// BucketLinear keys are the value itself: key k counts values up to k.
+	BucketLinear BucketType = "linear"
+	// BucketFixed keys are listed in bucket_keys.
+	BucketFixed BucketType = "fixed"
+)
+
+// Histogram is a Prometheus histogram read from the BPF map with the same
+// name. The last label of the map key is the bucket key.
+type Histogram struct {
+	Name             string     `yaml:"name"`
+	Help             string     `yaml:"help"`
+	BucketType       BucketType `yaml:"bucket_type"`
+	BucketMultiplier float64    `yaml:"bucket_multiplier"`
+	BucketMin        int        `yaml:"bucket_min"`
+	BucketMax        int        `yaml:"bucket_max"`
+	BucketKeys       []float64  `yaml:"bucket_keys"`
+	Labels           []Label    `yaml:"labels"`
+}
+
+// Label is one part of a map key, turned into a label value by its decoders.
+type Label struct {
+	Name     string    `yaml:"name"`
+	Size     uint      `yaml:"size"`
+	Padding  uint      `yaml:"padding"`
+	Decoders []Decoder `yaml:"decoders"`
+}
+
+// Decoder is one step turning a label's raw bytes into its value.
+type Decoder struct {
+	Name         string            `yaml:"name"`
+	StaticMap    map[string]string `yaml:"static_map"`
+	Regexps      []string          `yaml:"regexps"`
+	AllowUnknown bool              `yaml:"allow_unknown"`
+	// Enum names the kernel BTF enum type for the btf_enum decoder.
+	Enum string `yaml:"enum"`
+}
+
+// CgroupIDMap is the reference exporter's cgroup filter map, filled with the
+// ids of cgroups whose paths match the regexps.
+type CgroupIDMap struct {
+	Name      string   `yaml:"name"`
+	Type      string   `yaml:"type"`
+	Regexps   []string `yaml:"regexps"`
+	CacheSize int      `yaml:"cache_size"`
+}
+
+// Error is a problem in a config file, naming the file and, where known, the
+// line and field.
+type Error struct {
+	Path  string
+	Line  int
+	Field string
+	Err   error
+}
+
+func (e *Error) Error() string {
+	loc := e.Path
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.Path, e.Line)
+	}
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s: %v", loc, e.Field, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", loc, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ReadFile parses and validates the config at path, naming it after the file.
+func ReadFile(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	name := filepath.Base(path)
+	name = name[:len(name)-len(filepath.Ext(name))]
+	return Parse(name, path, data)
+}
+
+// Parse parses and validates config data. path is used in error messages.
+func Parse(name, path string, data []byte) (*Config, error) {
+	cfg := &Config{Name: name, Path: path}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{Path: path, Err: errors.New("empty config")}
+		}
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			// yaml.v3 reports every problem as "line N: message".
+			return nil, &Error{Path: path, Err: fmt.Errorf("%s", joinLines(te.Errors))}
+		}
+		return nil, &Error{Path: path, Err: err}
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
+	if err := cfg.validate(newLocator(&root)); err != nil {
+		if ce, ok := err.(*Error); ok {
+			ce.Path = path
+		}
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func joinLines(lines []string) string {
+	var b bytes.Buffer
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}

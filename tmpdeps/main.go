@@ -1,0 +1,22 @@
+package main
+import (
+_ "github.com/cilium/ebpf"
+_ "github.com/cilium/ebpf/link"
+_ "github.com/cilium/ebpf/btf"
+_ "github.com/cilium/ebpf/asm"
+_ "github.com/cilium/ebpf/rlimit"
+_ "github.com/prometheus/client_golang/prometheus"
+_ "github.com/prometheus/client_golang/prometheus/promhttp"
+_ "github.com/prometheus/client_golang/prometheus/testutil"
+_ "github.com/prometheus/client_model/go"
+_ "github.com/prometheus/common/expfmt"
+_ "github.com/prometheus/common/promslog"
+_ "github.com/prometheus/common/promslog/flag"
+_ "github.com/prometheus/common/version"
+_ "github.com/prometheus/exporter-toolkit/web"
+_ "github.com/prometheus/exporter-toolkit/web/kingpinflag"
+_ "github.com/alecthomas/kingpin/v2"
+_ "gopkg.in/yaml.v3"
+_ "golang.org/x/sys/unix"
+)
+func main(){}
