@@ -1,0 +1,168 @@
+package test
+
+import (
+	"math"
+	"math/bits"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf"
+)
+
+func TestTracepointCounterExact(t *testing.T) {
+	e := startExporter(t, "--config.dir=testdata", "--config.names=core")
+	requireAttached(t, e.scrape(), "core")
+	for _, n := range []int{1, 1000, 12345} {
+		pid, _ := target(t, "getpid", strconv.Itoa(n))
+		got := value(t, e.scrape(), "ebpf_exporter_test_getpid_calls_total", pidLabel(pid))
+		if got != float64(n) {
+			t.Errorf("getpid calls of pid %d: got %v, want %d", pid, got, n)
+		}
+	}
+}
+
+// exp2Bucket is the bucket of an exp2 histogram holding v: the smallest k
+// with v <= 2^k, clamped to max.
+func exp2Bucket(v uint64, max int) int {
+	k := 0
+	if v > 1 {
+		k = bits.Len64(v - 1)
+	}
+	if k > max {
+		k = max
+	}
+	return k
+}
+
+func TestExp2HistogramWithSumKeyExact(t *testing.T) {
+	e := startExporter(t, "--config.dir=testdata", "--config.names=core")
+	sizes := []uint64{0, 1, 2, 3, 4, 5, 7, 8, 9, 100, 1000, 1024, 1025, 4096, 65536, 1 << 20, 1<<20 + 1, 3 << 20}
+	args := []string{"write"}
+	for _, s := range sizes {
+		args = append(args, strconv.FormatUint(s, 10))
+	}
+	pid, _ := target(t, args...)
+
+	const bucketMax = 20
+	want := make([]uint64, bucketMax+1)
+	var sum uint64
+	for _, s := range sizes {
+		want[exp2Bucket(s, bucketMax)]++
+		sum += s
+	}
+	m := find(e.scrape(), "ebpf_exporter_test_write_size_bytes", pidLabel(pid))
+	if m == nil || m.Histogram == nil {
+		t.Fatalf("no histogram for pid %d", pid)
+	}
+	h := m.Histogram
+	if h.GetSampleCount() != uint64(len(sizes)) {
+		t.Errorf("count: got %d, want %d", h.GetSampleCount(), len(sizes))
+	}
+	if h.GetSampleSum() != float64(sum) {
+		t.Errorf("sum: got %v, want %d", h.GetSampleSum(), sum)
+	}
+	if len(h.Bucket) != bucketMax+1 {
+		t.Fatalf("got %d buckets, want %d", len(h.Bucket), bucketMax+1)
+	}
+	var cum uint64
+	for k, b := range h.Bucket {
+		cum += want[k]
+		if b.GetUpperBound() != math.Exp2(float64(k)) {
+			t.Errorf("bucket %d: upper bound %v, want %v", k, b.GetUpperBound(), math.Exp2(float64(k)))
+		}
+		if b.GetCumulativeCount() != cum {
+			t.Errorf("bucket le=%v: got %d, want %d", b.GetUpperBound(), b.GetCumulativeCount(), cum)
+		}
+	}
+}
+
+func TestRawTracepointAndTpBTFExact(t *testing.T) {
+	e := startExporter(t, "--config.dir=testdata", "--config.names=hooks")
+	fams := e.scrape()
+	requireAttached(t, fams, "hooks")
+	pid, _ := target(t, "getppid", "777")
+	if got := value(t, e.scrape(), "ebpf_exporter_test_raw_getppid_calls_total", pidLabel(pid)); got != 777 {
+		t.Errorf("raw_tp getppid calls: got %v, want 777", got)
+	}
+	pid, _ = target(t, "getuid", "555")
+	if got := value(t, e.scrape(), "ebpf_exporter_test_btf_getuid_calls_total", pidLabel(pid)); got != 555 {
+		t.Errorf("tp_btf getuid calls: got %v, want 555", got)
+	}
+}
+
+func TestSoftwarePerfEvent(t *testing.T) {
+	e := startExporter(t, "--config.dir=testdata", "--config.names=hooks")
+	requireAttached(t, e.scrape(), "hooks")
+	// Burn CPU so cpu-clock fires (1000 Hz per CPU).
+	x := 0
+	for i := 0; i < 300_000_000; i++ {
+		x += i ^ (x >> 3)
+	}
+	_ = x
+	f := e.scrape()["ebpf_exporter_test_cpu_clock_samples_total"]
+	if f == nil {
+		t.Fatal("no cpu-clock samples metric")
+	}
+	var total float64
+	for _, m := range f.Metric {
+		total += m.Counter.GetValue()
+	}
+	if total < 10 {
+		t.Errorf("cpu-clock samples: got %v, want at least 10 after a busy loop", total)
+	}
+}
+
+func TestUprobeAndUSDTExact(t *testing.T) {
+	// The configs name the target's path, so build it before the exporter attaches.
+	target(t, "work", "0")
+	e := startExporter(t, "--config.dir=testdata", "--config.names=userspace")
+	requireAttached(t, e.scrape(), "userspace")
+	pid, out := target(t, "work", "4321")
+	if !strings.Contains(out, "semaphore=1") {
+		t.Errorf("USDT semaphore was not raised while attached: %q", out)
+	}
+	fams := e.scrape()
+	if got := value(t, fams, "ebpf_exporter_test_uprobe_calls_total", pidLabel(pid)); got != 4321 {
+		t.Errorf("uprobe calls: got %v, want 4321", got)
+	}
+	if got := value(t, fams, "ebpf_exporter_test_usdt_ticks_total", pidLabel(pid)); got != 4321 {
+		t.Errorf("usdt ticks: got %v, want 4321", got)
+	}
+}
+
+func TestShutdownReleasesPrograms(t *testing.T) {
+	e := startExporter(t, "--config.dir=testdata", "--config.names=core,hooks")
+	f := e.scrape()["ebpf_exporter_ebpf_program_info"]
+	if f == nil || len(f.Metric) == 0 {
+		t.Fatal("no ebpf_exporter_ebpf_program_info")
+	}
+	var ids []ebpf.ProgramID
+	for _, m := range f.Metric {
+		for _, l := range m.Label {
+			if l.GetName() == "id" {
+				id, err := strconv.Atoi(l.GetValue())
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, ebpf.ProgramID(id))
+			}
+		}
+	}
+	for _, id := range ids {
+		p, err := ebpf.NewProgramFromID(id)
+		if err != nil {
+			t.Fatalf("program %d is not loaded while the exporter runs: %v", id, err)
+		}
+		p.Close()
+	}
+	if code := e.stop(); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM; logs:\n%s", code, e.logs)
+	}
+	for _, id := range ids {
+		if p, err := ebpf.NewProgramFromID(id); err == nil {
+			p.Close()
+			t.Errorf("program %d is still loaded after shutdown", id)
+		}
+	}
+}
