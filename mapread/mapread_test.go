@@ -1,0 +1,312 @@
+package mapread
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/ebpf-exporter/ebpf_exporter/internal/testenv"
+)
+
+func setup(t testing.TB) {
+	t.Helper()
+	testenv.RequirePrivileged(t)
+	if err := rlimit.RemoveMemlock(); err != nil {
+		t.Fatalf("removing memlock limit: %v", err)
+	}
+}
+
+func newMap(t testing.TB, spec *ebpf.MapSpec) *ebpf.Map {
+	t.Helper()
+	m, err := ebpf.NewMap(spec)
+	if err != nil {
+		t.Fatalf("creating %s map: %v", spec.Type, err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// u64Hash returns a hash u64→u64 holding keys 0..n-1 with value key*3+1.
+func u64Hash(t testing.TB, typ ebpf.MapType, n, maxEntries int) (*ebpf.Map, map[string]uint64) {
+	t.Helper()
+	m := newMap(t, &ebpf.MapSpec{Type: typ, KeySize: 8, ValueSize: 8, MaxEntries: uint32(maxEntries)})
+	want := make(map[string]uint64, n)
+	keys := make([]uint64, 0, n)
+	values := make([]uint64, 0, n)
+	for i := range n {
+		k, v := uint64(i)*7919, uint64(i)*3+1
+		keys = append(keys, k)
+		values = append(values, v)
+		want[string(binary.NativeEndian.AppendUint64(nil, k))] = v
+	}
+	for len(keys) > 0 {
+		c := min(len(keys), 65536)
+		if _, err := m.BatchUpdate(keys[:c], values[:c], nil); err != nil {
+			t.Fatalf("filling map: %v", err)
+		}
+		keys, values = keys[c:], values[c:]
+	}
+	return m, want
+}
+
+// readers are the two ways a Reader reads a map: both must agree.
+var readers = []struct {
+	name string
+	read func(*Reader, *ebpf.Map, func([]byte, uint64)) error
+}{
+	{"batch", (*Reader).Read},
+	{"iterate", (*Reader).readIter},
+}
+
+// check reads m and compares every entry against want, exactly once each.
+func check(t *testing.T, r *Reader, m *ebpf.Map, want map[string]uint64) {
+	t.Helper()
+	for _, rd := range readers {
+		got := make(map[string]uint64, len(want))
+		var dup []string
+		err := rd.read(r, m, func(key []byte, value uint64) {
+			if _, ok := got[string(key)]; ok {
+				dup = append(dup, fmt.Sprintf("%x", key))
+			}
+			got[string(key)] = value
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", rd.name, err)
+		}
+		if len(dup) > 0 {
+			t.Errorf("%s: keys read twice: %v", rd.name, dup[:min(len(dup), 5)])
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: read %d entries, want %d", rd.name, len(got), len(want))
+		}
+		bad := 0
+		for k, w := range want {
+			g, ok := got[k]
+			if !ok || g != w {
+				if bad++; bad <= 5 {
+					t.Errorf("%s: key %x: got %d (present %v), want %d", rd.name, k, g, ok, w)
+				}
+			}
+		}
+	}
+}
+
+func TestReadHash(t *testing.T) {
+	setup(t)
+	r := NewReader()
+	for _, n := range []int{0, 1, 4095, 4096, 4097, 10000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			m, want := u64Hash(t, ebpf.Hash, n, max(n, 1))
+			check(t, r, m, want)
+			// A second read reuses buffers and must start over.
+			check(t, r, m, want)
+		})
+	}
+	t.Run("sparse", func(t *testing.T) {
+		// Few entries in a large table: most buckets are empty.
+		m, want := u64Hash(t, ebpf.Hash, 100, 100000)
+		check(t, r, m, want)
+	})
+}
+
+func TestReadLRUHash(t *testing.T) {
+	setup(t)
+	m, want := u64Hash(t, ebpf.LRUHash, 5000, 10000)
+	check(t, NewReader(), m, want)
+}
+
+func TestReadPerCPUHash(t *testing.T) {
+	setup(t)
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []ebpf.MapType{ebpf.PerCPUHash, ebpf.LRUCPUHash} {
+		for _, valueSize := range []uint32{8, 4} {
+			t.Run(fmt.Sprintf("%s/u%d", typ, valueSize*8), func(t *testing.T) {
+				const n = 5000
+				m := newMap(t, &ebpf.MapSpec{Type: typ, KeySize: 4, ValueSize: valueSize, MaxEntries: 2 * n})
+				want := make(map[string]uint64, n)
+				for i := range uint32(n) {
+					var sum uint64
+					var err error
+					if valueSize == 8 {
+						per := make([]uint64, cpus)
+						for c := range per {
+							// Large values: the sum must not be truncated.
+							per[c] = uint64(i)<<33 + uint64(c)*1000 + 1
+							sum += per[c]
+						}
+						err = m.Update(i, per, ebpf.UpdateAny)
+					} else {
+						per := make([]uint32, cpus)
+						for c := range per {
+							per[c] = 0xffff0000 + i + uint32(c)
+							sum += uint64(per[c])
+						}
+						err = m.Update(i, per, ebpf.UpdateAny)
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					want[string(binary.NativeEndian.AppendUint32(nil, i))] = sum
+				}
+				check(t, NewReader(), m, want)
+			})
+		}
+	}
+}
+
+func TestReadArray(t *testing.T) {
+	setup(t)
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []ebpf.MapType{ebpf.Array, ebpf.PerCPUArray} {
+		t.Run(typ.String(), func(t *testing.T) {
+			const n = 5000
+			m := newMap(t, &ebpf.MapSpec{Type: typ, KeySize: 4, ValueSize: 8, MaxEntries: n})
+			want := make(map[string]uint64, n)
+			for i := range uint32(n) {
+				// Every third slot is left zero: arrays still list it.
+				var v uint64
+				if i%3 != 0 {
+					v = uint64(i) * 11
+					var err error
+					if typ == ebpf.PerCPUArray {
+						per := make([]uint64, cpus)
+						per[int(i)%cpus] = v
+						err = m.Update(i, per, ebpf.UpdateAny)
+					} else {
+						err = m.Update(i, v, ebpf.UpdateAny)
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				want[string(binary.NativeEndian.AppendUint32(nil, i))] = v
+			}
+			r := NewReader()
+			check(t, r, m, want)
+			count, err := r.Count(m)
+			if err != nil || count != n {
+				t.Errorf("Count = %d, %v; want %d", count, err, n)
+			}
+		})
+	}
+}
+
+func TestReadValueU32(t *testing.T) {
+	setup(t)
+	m := newMap(t, &ebpf.MapSpec{Type: ebpf.Hash, KeySize: 8, ValueSize: 4, MaxEntries: 10000})
+	want := map[string]uint64{}
+	for i := range uint64(9000) {
+		v := uint32(0xffffffff - i)
+		if err := m.Update(i, v, ebpf.UpdateAny); err != nil {
+			t.Fatal(err)
+		}
+		want[string(binary.NativeEndian.AppendUint64(nil, i))] = uint64(v)
+	}
+	check(t, NewReader(), m, want)
+}
+
+func TestReadKeyStruct(t *testing.T) {
+	setup(t)
+	type key struct{ PID, CPU, Op uint32 } // 12 bytes, no padding
+	m := newMap(t, &ebpf.MapSpec{Type: ebpf.Hash, KeySize: 12, ValueSize: 8, MaxEntries: 10000})
+	want := map[string]uint64{}
+	for i := range uint32(6000) {
+		k := key{PID: i * 31, CPU: i % 7, Op: ^i}
+		if err := m.Update(k, uint64(i)+1<<40, ebpf.UpdateAny); err != nil {
+			t.Fatal(err)
+		}
+		b := binary.NativeEndian.AppendUint32(nil, k.PID)
+		b = binary.NativeEndian.AppendUint32(b, k.CPU)
+		b = binary.NativeEndian.AppendUint32(b, k.Op)
+		want[string(b)] = uint64(i) + 1<<40
+	}
+	r := NewReader()
+	check(t, r, m, want)
+	count, err := r.Count(m)
+	if err != nil || count != len(want) {
+		t.Errorf("Count = %d, %v; want %d", count, err, len(want))
+	}
+}
+
+func TestReadManyMaps(t *testing.T) {
+	setup(t)
+	// One Reader alternating between maps of different shapes.
+	a, wantA := u64Hash(t, ebpf.Hash, 5000, 5000)
+	b, wantB := u64Hash(t, ebpf.Hash, 300, 1000)
+	c := newMap(t, &ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 3})
+	wantC := map[string]uint64{}
+	for i := range uint32(3) {
+		if err := c.Update(i, i+5, ebpf.UpdateAny); err != nil {
+			t.Fatal(err)
+		}
+		wantC[string(binary.NativeEndian.AppendUint32(nil, i))] = uint64(i + 5)
+	}
+	r := NewReader()
+	for range 3 {
+		check(t, r, a, wantA)
+		check(t, r, c, wantC)
+		check(t, r, b, wantB)
+	}
+}
+
+func TestReadValueSizeError(t *testing.T) {
+	setup(t)
+	m := newMap(t, &ebpf.MapSpec{Name: "odd_values", Type: ebpf.Hash, KeySize: 8, ValueSize: 16, MaxEntries: 10})
+	err := NewReader().Read(m, func([]byte, uint64) { t.Error("fn called") })
+	if err == nil || !strings.Contains(err.Error(), "odd_values") || !strings.Contains(err.Error(), "16") {
+		t.Fatalf("got error %v, want one naming the map and the size 16", err)
+	}
+}
+
+func TestReadNotSupportedFallback(t *testing.T) {
+	setup(t)
+	m, want := u64Hash(t, ebpf.Hash, 100, 100)
+	r := NewReader()
+	// Pretend the batch lookup failed with ErrNotSupported before.
+	r.noBatch[m] = struct{}{}
+	check(t, r, m, want)
+}
+
+func TestReadSmallBatches(t *testing.T) {
+	setup(t)
+	// Batches of 1 entry: many system calls, and hash buckets holding
+	// more than one entry make the kernel answer ENOSPC, which Read
+	// answers by growing the batch.
+	m, want := u64Hash(t, ebpf.Hash, 3000, 3000)
+	for _, c := range []int{1, 2, 7} {
+		r := NewReader()
+		r.batchCap = c
+		check(t, r, m, want)
+	}
+}
+
+func TestReadAllocs(t *testing.T) {
+	setup(t)
+	m, _ := u64Hash(t, ebpf.Hash, 100000, 100000)
+	r := NewReader()
+	var sum uint64
+	fn := func(_ []byte, v uint64) { sum += v }
+	if err := r.Read(m, fn); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(5, func() {
+		if err := r.Read(m, fn); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// A few allocations per read and per batch system call, none per entry.
+	if allocs > 20 {
+		t.Errorf("Read of 100000 entries allocates %v times, want a handful", allocs)
+	}
+	t.Logf("%v allocations per read of 100000 entries", allocs)
+}
