@@ -130,9 +130,12 @@ func Program(prog *ebpf.Program, spec *ebpf.ProgramSpec, opts Options) (*Attachm
 	section := spec.SectionName
 
 	if syntax, ok := bare[section]; ok {
-		kind := strings.TrimSuffix(section, ".frags")
-		return nil, fmt.Errorf("section %q: %s program needs its target in the section: %s: %w",
-			section, kind, syntax, ErrUnsupportedSection)
+		kind, what := strings.TrimSuffix(section, ".frags"), "target"
+		if kind == "xdp" {
+			what = "interface"
+		}
+		return nil, fmt.Errorf("section %q: %s program needs its %s in the section: %s: %w",
+			section, kind, what, syntax, ErrUnsupportedSection)
 	}
 
 	for _, k := range kinds {
