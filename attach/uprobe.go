@@ -113,5 +113,5 @@ func resolveBinary(name string) (string, error) {
 		}
 		return "", fmt.Errorf("binary %s: %w", name, err)
 	}
-	return p, nil
+	return filepath.Abs(p)
 }
