@@ -178,7 +178,7 @@ func TestDecodeLabelsErrors(t *testing.T) {
 		{"no decoders", []byte{1}, []config.Label{{Name: "x", Size: 1}}, `label "x": no decoders`},
 		{"unknown decoder", []byte{1}, []config.Label{{Name: "x", Size: 1, Decoders: []config.Decoder{{Name: "nope"}}}}, `label "x": unknown decoder "nope"`},
 		{"decoder error", []byte{1, 2, 3}, []config.Label{{Name: "x", Size: 3, Decoders: []config.Decoder{{Name: "uint"}}}}, `label "x": decoder uint: input is 3 bytes, want 1, 2, 4 or 8`},
-		{"chained error", []byte{0xff}, []config.Label{{Name: "x", Size: 1, Decoders: []config.Decoder{{Name: "hex"}, {Name: "errno"}}}}, `label "x": decoder errno: input "01"`},
+		{"chained error", []byte{0xff}, []config.Label{{Name: "x", Size: 1, Decoders: []config.Decoder{{Name: "hex"}, {Name: "errno"}}}}, `label "x": decoder errno: input "ff"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
