@@ -68,7 +68,7 @@ func testEnumSpec() (*btf.Spec, error) {
 			{Name: "TEST_REASON_BIG", Value: 1000},
 		}},
 		&btf.Enum{Name: "test_signed", Size: 4, Signed: true, Values: []btf.EnumValue{
-			{Name: "TEST_MINUS_ONE", Value: 0xffffffff},
+			{Name: "TEST_MINUS_ONE", Value: ^uint64(0)},
 			{Name: "TEST_TWO", Value: 2},
 		}},
 		&btf.Struct{Name: "not_an_enum", Size: 0},
