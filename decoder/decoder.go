@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cilium/ebpf/btf"
 
@@ -52,6 +53,14 @@ type Options struct {
 const (
 	DefaultKallsymsPath = "/proc/kallsyms"
 	DefaultCgroupRoot   = "/sys/fs/cgroup"
+)
+
+// Negative caching of ifname and majorminor lookups: a miss is retried after
+// negativeCacheTTL; the miss map is reset when it reaches negativeCacheMax
+// entries so garbage keys cannot grow it without bound.
+const (
+	negativeCacheTTL = 10 * time.Second
+	negativeCacheMax = 4096
 )
 
 // DefaultPCIIDsPaths are searched in order for the pci.ids database.

@@ -43,3 +43,18 @@ func TestIfNameHost(t *testing.T) {
 		}
 	}
 }
+
+func TestIfNameNegativeCache(t *testing.T) {
+	d := newIfName()
+	calls := 0
+	d.lookup = func(int) (string, error) {
+		calls++
+		return "", errors.New("no such network interface")
+	}
+	for range 3 {
+		runDecodeCases(t, d, []decodeCase{{name: "missing", in: u32(5), out: "5"}})
+	}
+	if calls != 1 {
+		t.Errorf("looked up %d times, want 1 (misses are cached)", calls)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -22,12 +23,14 @@ import (
 // (major << 20 | minor) dev_t.
 //
 // The name is DEVNAME of /sys/dev/block/MAJOR:MINOR/uevent; a device not
-// found there decodes to "MAJOR:MINOR". Found names are cached.
+// found there decodes to "MAJOR:MINOR". Found names are cached; a device
+// not found is looked up again after 10 seconds.
 type MajorMinor struct {
 	sysRoot string // /sys/dev/block
 
-	mu    sync.RWMutex
-	cache map[uint64]string
+	mu     sync.RWMutex
+	cache  map[uint64]string
+	misses map[uint64]time.Time // devices not found, and when
 }
 
 func newMajorMinor(sysRoot string) *MajorMinor {
@@ -48,16 +51,27 @@ func (m *MajorMinor) Decode(in []byte, _ config.Decoder) ([]byte, error) {
 	}
 	major, minor := unix.Major(dev), unix.Minor(dev)
 	id := fmt.Sprintf("%d:%d", major, minor)
-	name = blockDevName(filepath.Join(m.sysRoot, id, "uevent"))
-	if name == "" {
+	m.mu.RLock()
+	missed, ok := m.misses[dev]
+	m.mu.RUnlock()
+	if ok && time.Since(missed) < negativeCacheTTL {
 		return []byte(id), nil
 	}
+	name = blockDevName(filepath.Join(m.sysRoot, id, "uevent"))
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	if name == "" {
+		if m.misses == nil || len(m.misses) >= negativeCacheMax {
+			m.misses = map[uint64]time.Time{}
+		}
+		m.misses[dev] = time.Now()
+		return []byte(id), nil
+	}
 	if m.cache == nil {
 		m.cache = map[uint64]string{}
 	}
 	m.cache[dev] = name
-	m.mu.Unlock()
+	delete(m.misses, dev)
 	return []byte(name), nil
 }
 

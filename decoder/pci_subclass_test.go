@@ -4,7 +4,7 @@ import "testing"
 
 func TestPCISubclass(t *testing.T) {
 	runDecodeCases(t, &PCISubclass{db: newPCIDB("testdata/pci.ids")}, []decodeCase{
-		{name: "ethernet", in: []byte("512"), out: "Ethernet controller"},       // 0x0200
+		{name: "ethernet", in: []byte("512"), out: "Ethernet controller"},        // 0x0200
 		{name: "nvme", in: []byte("264"), out: "Non-Volatile memory controller"}, // 0x0108
 		{name: "zero", in: []byte("0"), out: "Non-VGA unclassified device"},
 		{name: "other network", in: []byte("640"), out: "Network controller"}, // 0x0280

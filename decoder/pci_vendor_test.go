@@ -4,8 +4,8 @@ import "testing"
 
 func TestPCIVendor(t *testing.T) {
 	runDecodeCases(t, &PCIVendor{db: newPCIDB("testdata/pci.ids")}, []decodeCase{
-		{name: "intel", in: []byte("32902"), out: "Intel Corporation"},     // 0x8086
-		{name: "nvidia", in: []byte("4318"), out: "NVIDIA Corporation"},    // 0x10de
+		{name: "intel", in: []byte("32902"), out: "Intel Corporation"},      // 0x8086
+		{name: "nvidia", in: []byte("4318"), out: "NVIDIA Corporation"},     // 0x10de
 		{name: "leading zeros", in: []byte("1"), out: "SafeNet (wrong ID)"}, // 0x0001
 		{name: "unknown", in: []byte("48879"), out: "unknown pci vendor: 0xbeef"},
 		{name: "too big", in: []byte("65536"), err: "vendor id 65536 does not fit in 16 bits"},
