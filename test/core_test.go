@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
 )
@@ -62,11 +63,15 @@ func TestExp2HistogramWithSumKeyExact(t *testing.T) {
 	if h.GetSampleSum() != float64(sum) {
 		t.Errorf("sum: got %v, want %d", h.GetSampleSum(), sum)
 	}
-	if len(h.Bucket) != bucketMax+1 {
-		t.Fatalf("got %d buckets, want %d", len(h.Bucket), bucketMax+1)
+	// The text format lists le="+Inf" as a bucket of its own.
+	if len(h.Bucket) != bucketMax+2 || !math.IsInf(h.Bucket[bucketMax+1].GetUpperBound(), 1) {
+		t.Fatalf("got %d buckets, want %d and +Inf", len(h.Bucket), bucketMax+1)
+	}
+	if inf := h.Bucket[bucketMax+1].GetCumulativeCount(); inf != uint64(len(sizes)) {
+		t.Errorf("+Inf bucket: got %d, want %d", inf, len(sizes))
 	}
 	var cum uint64
-	for k, b := range h.Bucket {
+	for k, b := range h.Bucket[:bucketMax+1] {
 		cum += want[k]
 		if b.GetUpperBound() != math.Exp2(float64(k)) {
 			t.Errorf("bucket %d: upper bound %v, want %v", k, b.GetUpperBound(), math.Exp2(float64(k)))
@@ -159,10 +164,21 @@ func TestShutdownReleasesPrograms(t *testing.T) {
 	if code := e.stop(); code != 0 {
 		t.Fatalf("exit code %d after SIGTERM; logs:\n%s", code, e.logs)
 	}
+	// The kernel frees programs asynchronously once their last reference
+	// is gone, so allow it a moment.
+	deadline := time.Now().Add(10 * time.Second)
 	for _, id := range ids {
-		if p, err := ebpf.NewProgramFromID(id); err == nil {
+		for {
+			p, err := ebpf.NewProgramFromID(id)
+			if err != nil {
+				break
+			}
 			p.Close()
-			t.Errorf("program %d is still loaded after shutdown", id)
+			if time.Now().After(deadline) {
+				t.Errorf("program %d is still loaded 10s after shutdown", id)
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	}
 }

@@ -1,6 +1,3 @@
-// Package test holds end-to-end tests: they build the exporter binary, run it
-// against real kernel programs, drive a workload and check the scraped
-// metrics exactly.
 package test
 
 import (

@@ -31,7 +31,7 @@ static __always_inline u32 log2_ceil(u64 v)
 {
 	u32 k = 0;
 	u64 p = 1;
-#pragma unroll
+#pragma clang loop unroll(disable)
 	for (int i = 0; i < 64; i++) {
 		if (p >= v)
 			break;

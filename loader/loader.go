@@ -1,0 +1,230 @@
+// Package loader loads the BPF object of a config into the kernel and
+// attaches its programs, one by one, so that a program the kernel refuses
+// does not take the others down.
+package loader
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+
+	"github.com/ebpf-exporter/ebpf_exporter/attach"
+	"github.com/ebpf-exporter/ebpf_exporter/config"
+)
+
+// Options are shared by every load.
+type Options struct {
+	// Cache is the kernel BTF cache shared by all loads.
+	Cache *btf.Cache
+	// KernelTypes, when set, replaces the running kernel's BTF for CO-RE
+	// relocations (--btf.path on kernels without /sys/kernel/btf/vmlinux).
+	KernelTypes *btf.Spec
+	// Kallsyms resolves kernel symbol names for a config's kaddrs.
+	Kallsyms func(name string) (uint64, error)
+	Logger   *slog.Logger
+}
+
+// Program is the state of one program of a config.
+type Program struct {
+	Name    string
+	Section string
+	// Program is nil when loading failed.
+	Program *ebpf.Program
+	// Attachment is nil when attaching failed.
+	Attachment *attach.Attachment
+	// Err is why the program is not attached, or nil.
+	Err error
+	// ID and Tag identify the loaded program in the kernel (bpftool prog).
+	ID  uint32
+	Tag string
+	// Maps are the names of the maps the program's code refers to.
+	Maps map[string]bool
+}
+
+// Attached reports whether the program runs.
+func (p *Program) Attached() bool { return p.Attachment != nil }
+
+// Loaded is a config whose object is in the kernel.
+type Loaded struct {
+	Config   *config.Config
+	Spec     *ebpf.CollectionSpec
+	Maps     map[string]*ebpf.Map
+	Programs []*Program
+}
+
+// Load parses the object, creates its maps, then loads and attaches each
+// program on its own. It fails only when the object or its maps are unusable;
+// a program's failure is recorded in its Program.Err.
+func Load(cfg *config.Config, objectPath string, object io.ReaderAt, opts Options) (*Loaded, error) {
+	spec, err := ebpf.LoadCollectionSpecFromReader(object)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: object %s is not a usable BPF ELF object: %w", cfg.Name, objectPath, err)
+	}
+	if err := CheckMetricMaps(cfg, spec); err != nil {
+		return nil, fmt.Errorf("config %s: object %s: %w", cfg.Name, objectPath, err)
+	}
+	if err := setKaddrs(cfg, spec, opts.Kallsyms); err != nil {
+		return nil, fmt.Errorf("config %s: %w", cfg.Name, err)
+	}
+
+	collOpts := ebpf.CollectionOptions{
+		Cache:    opts.Cache,
+		Programs: ebpf.ProgramOptions{KernelTypes: opts.KernelTypes},
+	}
+
+	mapSpec := spec.Copy()
+	mapSpec.Programs = nil
+	maps, err := ebpf.NewCollectionWithOptions(mapSpec, collOpts)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: creating maps of %s: %w", cfg.Name, objectPath, err)
+	}
+	l := &Loaded{Config: cfg, Spec: spec, Maps: maps.Maps}
+	maps.Maps = nil
+	maps.Close()
+
+	names := make([]string, 0, len(spec.Programs))
+	for name := range spec.Programs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	collOpts.MapReplacements = l.Maps
+	for _, name := range names {
+		p := l.loadProgram(spec, name, collOpts)
+		if p.Err != nil && opts.Logger != nil {
+			opts.Logger.Error("program not attached", "config", cfg.Name, "program", p.Name, "section", p.Section, "err", p.Err)
+		}
+		l.Programs = append(l.Programs, p)
+	}
+	return l, nil
+}
+
+func (l *Loaded) loadProgram(spec *ebpf.CollectionSpec, name string, opts ebpf.CollectionOptions) *Program {
+	ps := spec.Programs[name]
+	p := &Program{Name: name, Section: ps.SectionName, Maps: map[string]bool{}}
+	for _, ins := range ps.Instructions {
+		if ref := ins.Reference(); ref != "" {
+			if _, ok := spec.Maps[ref]; ok {
+				p.Maps[ref] = true
+			}
+		}
+	}
+	one := spec.Copy()
+	one.Programs = map[string]*ebpf.ProgramSpec{name: ps}
+	coll, err := ebpf.NewCollectionWithOptions(one, opts)
+	if err != nil {
+		p.Err = fmt.Errorf("loading program %s (section %s): %w", name, ps.SectionName, verifierTail(attach.LoadError(ps, err)))
+		return p
+	}
+	prog := coll.Programs[name]
+	delete(coll.Programs, name)
+	coll.Close()
+	p.Program = prog
+	if info, err := prog.Info(); err == nil {
+		if id, ok := info.ID(); ok {
+			p.ID = uint32(id)
+		}
+		p.Tag = info.Tag
+	}
+	att, err := attach.Program(prog, ps, attach.Options{})
+	if err != nil {
+		p.Err = err
+		return p
+	}
+	p.Attachment = att
+	return p
+}
+
+// verifierTail shortens a verifier error to the last lines of its log, which
+// say why the program was refused.
+func verifierTail(err error) error {
+	var ve *ebpf.VerifierError
+	if !errors.As(err, &ve) || len(ve.Log) == 0 {
+		return err
+	}
+	log := ve.Log
+	if len(log) > 12 {
+		log = log[len(log)-12:]
+	}
+	return fmt.Errorf("%w; verifier log tail:\n\t%s", ve.Cause, strings.Join(log, "\n\t"))
+}
+
+// setKaddrs writes the addresses of the config's kaddrs symbols into the
+// object's kaddr_SYMBOL variables, as the reference exporter does.
+func setKaddrs(cfg *config.Config, spec *ebpf.CollectionSpec, lookup func(string) (uint64, error)) error {
+	for _, sym := range cfg.Kaddrs {
+		v, ok := spec.Variables["kaddr_"+sym]
+		if !ok {
+			return fmt.Errorf("kaddrs: object has no variable kaddr_%s for symbol %s", sym, sym)
+		}
+		if lookup == nil {
+			return fmt.Errorf("kaddrs: no kernel symbol lookup for %s", sym)
+		}
+		addr, err := lookup(sym)
+		if err != nil {
+			return fmt.Errorf("kaddrs: %s: %w", sym, err)
+		}
+		if err := v.Set(addr); err != nil {
+			return fmt.Errorf("kaddrs: setting kaddr_%s: %w", sym, err)
+		}
+	}
+	return nil
+}
+
+// CheckMetricMaps checks that every metric of cfg has a map of its name in
+// the object, with a key the size of its labels and a u64 (or u32) value.
+func CheckMetricMaps(cfg *config.Config, spec *ebpf.CollectionSpec) error {
+	check := func(name string, labels []config.Label) error {
+		m, ok := spec.Maps[name]
+		if !ok {
+			return fmt.Errorf("metric %s: the object has no map named %s", name, name)
+		}
+		if want := config.KeySize(labels); uint32(want) != m.KeySize {
+			return fmt.Errorf("metric %s: map key size is %d bytes but the labels' sizes and paddings add up to %d", name, m.KeySize, want)
+		}
+		if m.ValueSize != 8 && m.ValueSize != 4 {
+			return fmt.Errorf("metric %s: map value size is %d bytes; want 8 (u64) or 4 (u32)", name, m.ValueSize)
+		}
+		return nil
+	}
+	for _, c := range cfg.Metrics.Counters {
+		if c.PerfEventArray {
+			continue
+		}
+		if err := check(c.Name, c.Labels); err != nil {
+			return err
+		}
+	}
+	for _, h := range cfg.Metrics.Histograms {
+		if err := check(h.Name, h.Labels); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close detaches every program and releases programs and maps.
+func (l *Loaded) Close() error {
+	var errs []error
+	for _, p := range l.Programs {
+		if p.Attachment != nil {
+			errs = append(errs, p.Attachment.Close())
+		}
+		if p.Program != nil {
+			errs = append(errs, p.Program.Close())
+		}
+	}
+	for _, m := range l.Maps {
+		errs = append(errs, m.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// ReadObject is a helper for callers holding the object in memory.
+func ReadObject(b []byte) io.ReaderAt { return bytes.NewReader(b) }
