@@ -67,6 +67,13 @@ func Load(cfg *config.Config, objectPath string, object io.ReaderAt, opts Option
 	if err != nil {
 		return nil, fmt.Errorf("config %s: object %s is not a usable BPF ELF object: %w", cfg.Name, objectPath, err)
 	}
+	return LoadSpec(cfg, objectPath, spec, opts)
+}
+
+// LoadSpec is Load for a collection spec already in memory, such as one
+// generated from a declarative config. origin names it in errors.
+func LoadSpec(cfg *config.Config, origin string, spec *ebpf.CollectionSpec, opts Options) (*Loaded, error) {
+	objectPath := origin
 	if err := CheckMetricMaps(cfg, spec); err != nil {
 		return nil, fmt.Errorf("config %s: object %s: %w", cfg.Name, objectPath, err)
 	}

@@ -8,7 +8,20 @@
 
 #define TASK_RUNNING 0
 
-/* Kernels before 5.14 call task_struct's state field "state". */
+/*
+ * Minimal CO-RE views of task_struct: the loader matches them to the
+ * kernel's task_struct by name (the ___suffix is ignored) and relocates the
+ * field offsets. Using them instead of vmlinux.h's full task_struct keeps
+ * the object's BTF small and its bytes reproducible (clang emits the
+ * forward declarations a full task_struct drags in, in an order that
+ * depends on memory layout).
+ */
+struct task_struct___runqlat {
+	int pid;
+	unsigned int __state;
+} __attribute__((preserve_access_index));
+
+/* Kernels before 5.14 call the state field "state". */
 struct task_struct___pre_5_14 {
 	long state;
 } __attribute__((preserve_access_index));
@@ -33,7 +46,7 @@ struct {
 	__type(value, u64);
 } run_queue_latency_seconds SEC(".maps");
 
-static __always_inline long task_state(struct task_struct *t)
+static __always_inline long task_state(struct task_struct___runqlat *t)
 {
 	if (bpf_core_field_exists(t->__state))
 		return BPF_CORE_READ(t, __state);
@@ -51,21 +64,21 @@ static __always_inline void enqueue(u32 pid)
 }
 
 SEC("tp_btf/sched_wakeup")
-int BPF_PROG(sched_wakeup, struct task_struct *p)
+int BPF_PROG(sched_wakeup, struct task_struct___runqlat *p)
 {
 	enqueue(p->pid);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(sched_wakeup_new, struct task_struct *p)
+int BPF_PROG(sched_wakeup_new, struct task_struct___runqlat *p)
 {
 	enqueue(p->pid);
 	return 0;
 }
 
 SEC("tp_btf/sched_switch")
-int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+int BPF_PROG(sched_switch, bool preempt, struct task_struct___runqlat *prev, struct task_struct___runqlat *next)
 {
 	u32 prev_pid = prev->pid;
 	u32 next_pid = next->pid;
