@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 
 	"github.com/ebpf-exporter/ebpf_exporter/config"
 	"github.com/ebpf-exporter/ebpf_exporter/internal/testenv"
@@ -132,6 +133,32 @@ func TestSpecs(t *testing.T) {
 	}
 }
 
+// TestNoForwardDeclarations guards the objects' reproducibility: clang-19
+// emits BTF forward declarations (pulled in by full vmlinux.h structs such as
+// task_struct) in an order that depends on memory layout, so the same source
+// can compile to different bytes in another checkout. The programs use small
+// ___flavor CO-RE structs instead; this test keeps it that way.
+func TestNoForwardDeclarations(t *testing.T) {
+	for _, e := range Catalogue() {
+		_, obj, err := Files(e.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(obj))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for typ, err := range spec.Types.All() {
+			if err != nil {
+				t.Fatalf("%s: %v", e.Name, err)
+			}
+			if fwd, ok := typ.(*btf.Fwd); ok {
+				t.Errorf("%s: BTF forward declaration %q; use a minimal ___flavor struct instead", e.Name, fwd.Name)
+			}
+		}
+	}
+}
+
 // TestLoad loads every object into the kernel (without attaching), except
 // llcstat, whose perf_event programs load anywhere but need a hardware PMU
 // to attach, which is tested where attaching is.
@@ -167,4 +194,3 @@ func TestLoad(t *testing.T) {
 		})
 	}
 }
-

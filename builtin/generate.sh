@@ -5,7 +5,11 @@
 # Reproducible: the compiler runs inside bpf/ on relative paths, the
 # working directory is mapped to "." in any remaining debug info, and DWARF is
 # stripped (--strip-debug keeps .BTF and .BTF.ext, which CO-RE needs). Run it
-# twice and the objects are byte-identical.
+# twice, or in another checkout, and the objects are byte-identical. One catch:
+# clang orders BTF forward declarations by memory address, so programs must not
+# drag in full vmlinux.h structs like task_struct (their pointer members become
+# forward declarations); they use small ___flavor CO-RE structs instead, and
+# TestNoForwardDeclarations checks.
 #
 # bpf/vmlinux.h is committed; regenerate it only on purpose with
 #   bpftool btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h
