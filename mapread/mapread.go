@@ -9,6 +9,7 @@
 package mapread
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -91,18 +92,24 @@ func NewReader() *Reader {
 // ebpf.ErrNotSupported, Read iterates key by key and remembers to do so for
 // that map.
 func (r *Reader) Read(m *ebpf.Map, fn func(key []byte, value uint64)) error {
+	return r.ReadContext(context.Background(), m, fn)
+}
+
+// ReadContext is Read that stops between batches once ctx is done, returning
+// its error: a cancelled scrape releases its work.
+func (r *Reader) ReadContext(ctx context.Context, m *ebpf.Map, fn func(key []byte, value uint64)) error {
 	valueSize := int(m.ValueSize())
 	if valueSize != 8 && valueSize != 4 {
 		return fmt.Errorf("map %s: value size %d bytes is not supported: want 8 (u64) or 4 (u32)", m, valueSize)
 	}
 	if _, ok := r.noBatch[m]; !ok {
-		err := r.readBatch(m, fn)
+		err := r.readBatch(ctx, m, fn)
 		if !errors.Is(err, ebpf.ErrNotSupported) {
 			return err
 		}
 		r.noBatch[m] = struct{}{}
 	}
-	return r.readIter(m, fn)
+	return r.readIter(ctx, m, fn)
 }
 
 // Count returns the number of entries in m. Array maps always hold
@@ -117,7 +124,7 @@ func (r *Reader) Count(m *ebpf.Map) (int, error) {
 	return n, err
 }
 
-func (r *Reader) readBatch(m *ebpf.Map, fn func(key []byte, value uint64)) error {
+func (r *Reader) readBatch(ctx context.Context, m *ebpf.Map, fn func(key []byte, value uint64)) error {
 	s, err := batchShape(m)
 	if err != nil {
 		return err
@@ -130,6 +137,9 @@ func (r *Reader) readBatch(m *ebpf.Map, fn func(key []byte, value uint64)) error
 	// A cursor is bound to one map and one pass: start a fresh one.
 	r.cursor = ebpf.MapBatchCursor{}
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		n, err := m.BatchLookup(&r.cursor, b.keysOut, b.valuesOut, nil)
 		done := errors.Is(err, ebpf.ErrKeyNotExist)
 		if err != nil && !done {
@@ -218,7 +228,7 @@ func byteArrays(size, n int) (any, []byte) {
 
 // readIter reads m key by key: the fallback for kernels or map types without
 // batch lookup.
-func (r *Reader) readIter(m *ebpf.Map, fn func(key []byte, value uint64)) error {
+func (r *Reader) readIter(ctx context.Context, m *ebpf.Map, fn func(key []byte, value uint64)) error {
 	it := &r.iter
 	it.key = resize(it.key, int(m.KeySize()))
 	var valueOut any
@@ -243,7 +253,10 @@ func (r *Reader) readIter(m *ebpf.Map, fn func(key []byte, value uint64)) error 
 	}
 
 	iter := m.Iterate()
-	for iter.Next(it.key, valueOut) {
+	for n := 0; iter.Next(it.key, valueOut); n++ {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		fn(it.key, sum())
 	}
 	if err := iter.Err(); err != nil {

@@ -1,7 +1,9 @@
 package mapread
 
 import (
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -59,7 +61,9 @@ var readers = []struct {
 	read func(*Reader, *ebpf.Map, func([]byte, uint64)) error
 }{
 	{"batch", (*Reader).Read},
-	{"iterate", (*Reader).readIter},
+	{"iterate", func(r *Reader, m *ebpf.Map, fn func([]byte, uint64)) error {
+		return r.readIter(context.Background(), m, fn)
+	}},
 }
 
 // check reads m and compares every entry against want, exactly once each.
@@ -309,4 +313,25 @@ func TestReadAllocs(t *testing.T) {
 		t.Errorf("Read of 100000 entries allocates %v times, want a handful", allocs)
 	}
 	t.Logf("%v allocations per read of 100000 entries", allocs)
+}
+
+func TestReadContextCancelled(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Hash, KeySize: 8, ValueSize: 8, MaxEntries: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for i := uint64(0); i < 10; i++ {
+		if err := m.Put(i, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	n := 0
+	err = NewReader().ReadContext(ctx, m, func([]byte, uint64) { n++ })
+	if !errors.Is(err, context.Canceled) || n != 0 {
+		t.Fatalf("cancelled read: err %v after %d entries, want context.Canceled after 0", err, n)
+	}
 }
