@@ -1,19 +1,22 @@
-// Package collector turns the maps of loaded configs into Prometheus metrics
-// at scrape time: it reads each metric's map, decodes keys into label values
-// (caching decoded keys between scrapes) and builds counters and histograms.
+// Package collector turns the maps of loaded configs into Prometheus metric
+// families at scrape time. It reads each metric's map in batches, decodes keys
+// into label values once (caching the decoded series, with their exposition
+// objects, by raw key bytes between scrapes) and fills counters and
+// histograms in place, so a steady-state scrape allocates little.
 package collector
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/ebpf-exporter/ebpf_exporter/config"
 	"github.com/ebpf-exporter/ebpf_exporter/decoder"
@@ -24,21 +27,35 @@ import (
 
 const namespace = "ebpf_exporter"
 
-// Collector exports the metrics of a set of loaded configs.
+// Options tune a Collector.
+type Options struct {
+	Decoders *decoder.Set
+	Logger   *slog.Logger
+	// MaxSeries is the most series one metric exports per scrape; the rest
+	// are dropped and counted in ebpf_exporter_series_dropped_total.
+	// 0 means no limit.
+	MaxSeries int
+}
+
+// Collector exports the metrics of a set of loaded configs. Map metrics are
+// gathered by Gather; self metrics by the prometheus.Collector from Status.
 type Collector struct {
-	decoders *decoder.Set
-	logger   *slog.Logger
+	opts Options
+
+	// mu guards everything below; a gather holds it for its whole run.
+	mu       sync.Mutex
 	configs  []*loader.Loaded
 	families []*family
+	stats    stats
+}
 
-	// mu serialises scrapes: map readers and decode caches are reused.
-	mu            sync.Mutex
-	decoderErrors map[string]float64
-
-	enabledDesc      *prometheus.Desc
-	attachedDesc     *prometheus.Desc
-	programInfoDesc  *prometheus.Desc
-	decoderErrorDesc *prometheus.Desc
+// stats are the collector's own counters; they survive config reloads.
+type stats struct {
+	decoderErrors map[string]float64    // by config
+	droppedSeries map[[2]string]float64 // by config, metric
+	mapEntries    map[[2]string]int     // by config, map: entries at the last read
+	duration      map[string]float64    // by config: seconds spent reading and decoding in the last gather
+	lastErrors    map[string]error      // by metric
 }
 
 // family is one exported metric name, fed by one or more configs.
@@ -46,50 +63,53 @@ type family struct {
 	name      string
 	help      string
 	histogram bool
-	desc      *prometheus.Desc
 	sources   []*source
+	out       *dto.MetricFamily
 }
 
 // source is one config's map behind a metric.
 type source struct {
-	loaded  *loader.Loaded
-	mapName string
-	labels  []config.Label
-	layout  *histogram.Layout // histograms only
-	reader  *mapread.Reader
-	cache   *labelCache
+	loaded     *loader.Loaded
+	mapName    string
+	labels     []config.Label
+	labelNames []*string
+	layout     *histogram.Layout // histograms only
+	desc       *prometheus.Desc  // histograms only: for Layout.Metric
+	reader     *mapread.Reader
+	cache      *seriesCache
 }
 
-// New builds a collector over loaded configs. Two configs may define the same
-// metric only with the same labels and help; their series are merged.
-func New(configs []*loader.Loaded, decoders *decoder.Set, logger *slog.Logger) (*Collector, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+// New returns an empty collector; SetConfigs gives it configs.
+func New(opts Options) *Collector {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Collector{
-		decoders:      decoders,
-		logger:        logger,
-		configs:       configs,
+	return &Collector{opts: opts, stats: stats{
 		decoderErrors: map[string]float64{},
-		enabledDesc: prometheus.NewDesc(namespace+"_enabled_configs",
-			"The set of enabled configs.", []string{"name"}, nil),
-		attachedDesc: prometheus.NewDesc(namespace+"_ebpf_program_attached",
-			"Whether a program of a config is attached (1) or failed to load or attach (0).", []string{"config", "program", "id"}, nil),
-		programInfoDesc: prometheus.NewDesc(namespace+"_ebpf_program_info",
-			"Info about the loaded eBPF programs.", []string{"config", "program", "tag", "id"}, nil),
-		decoderErrorDesc: prometheus.NewDesc(namespace+"_decoder_errors_total",
-			"Series dropped because a label decoder failed, by config.", []string{"config"}, nil),
+		droppedSeries: map[[2]string]float64{},
+		mapEntries:    map[[2]string]int{},
+		duration:      map[string]float64{},
+		lastErrors:    map[string]error{},
+	}}
+}
+
+// SetConfigs replaces the configs the collector exports. Sources of configs
+// that stay (the same *loader.Loaded) keep their caches. Two configs may
+// define the same metric only with the same type, labels and help; their
+// series are merged. On error the previous configs stay.
+func (c *Collector) SetConfigs(configs []*loader.Loaded) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := map[[2]any]*source{}
+	for _, f := range c.families {
+		for _, s := range f.sources {
+			old[[2]any{s.loaded, s.mapName}] = s
+		}
 	}
 	byName := map[string]*family{}
 	owner := map[string]string{}
+	var families []*family
 	add := func(l *loader.Loaded, name, help string, labels []config.Label, h *config.Histogram) error {
-		labelNames := make([]string, 0, len(labels))
-		for _, lb := range labels {
-			labelNames = append(labelNames, lb.Name)
-		}
-		if h != nil {
-			labelNames = labelNames[:len(labelNames)-1]
-		}
 		full := config.MetricPrefix + name
 		f, ok := byName[full]
 		if ok {
@@ -97,19 +117,37 @@ func New(configs []*loader.Loaded, decoders *decoder.Set, logger *slog.Logger) (
 				return fmt.Errorf("metric %s is defined by configs %s and %s with different type, help or labels", full, owner[full], l.Config.Name)
 			}
 		} else {
+			typ := dto.MetricType_COUNTER
+			if h != nil {
+				typ = dto.MetricType_HISTOGRAM
+			}
 			f = &family{name: full, help: help, histogram: h != nil,
-				desc: prometheus.NewDesc(full, help, labelNames, nil)}
+				out: &dto.MetricFamily{Name: &full, Help: &help, Type: &typ}}
 			byName[full] = f
 			owner[full] = l.Config.Name
-			c.families = append(c.families, f)
+			families = append(families, f)
 		}
-		s := &source{loaded: l, mapName: name, labels: labels, reader: mapread.NewReader(), cache: newLabelCache()}
+		if s, ok := old[[2]any{l, name}]; ok {
+			f.sources = append(f.sources, s)
+			return nil
+		}
+		s := &source{loaded: l, mapName: name, labels: labels, reader: mapread.NewReader(), cache: newSeriesCache()}
+		n := len(labels)
 		if h != nil {
+			n--
 			layout, err := histogram.NewLayout(*h)
 			if err != nil {
 				return fmt.Errorf("config %s: histogram %s: %w", l.Config.Name, name, err)
 			}
 			s.layout = layout
+			var names []string
+			for _, lb := range labels[:n] {
+				names = append(names, lb.Name)
+			}
+			s.desc = prometheus.NewDesc(full, help, names, nil)
+		}
+		for i := 0; i < n; i++ {
+			s.labelNames = append(s.labelNames, &labels[i].Name)
 		}
 		f.sources = append(f.sources, s)
 		return nil
@@ -120,17 +158,19 @@ func New(configs []*loader.Loaded, decoders *decoder.Set, logger *slog.Logger) (
 				continue
 			}
 			if err := add(l, m.Name, m.Help, m.Labels, nil); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		for i := range l.Config.Metrics.Histograms {
 			m := &l.Config.Metrics.Histograms[i]
 			if err := add(l, m.Name, m.Help, m.Labels, m); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	return c, nil
+	c.configs = configs
+	c.families = families
+	return nil
 }
 
 func sameLabels(a, b []config.Label) bool {
@@ -143,55 +183,6 @@ func sameLabels(a, b []config.Label) bool {
 		}
 	}
 	return true
-}
-
-// Describe sends the descriptors of every metric.
-func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.enabledDesc
-	ch <- c.attachedDesc
-	ch <- c.programInfoDesc
-	ch <- c.decoderErrorDesc
-	for _, f := range c.families {
-		ch <- f.desc
-	}
-}
-
-// Collect reads every map and sends the metrics.
-func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, l := range c.configs {
-		ch <- prometheus.MustNewConstMetric(c.enabledDesc, prometheus.GaugeValue, 1, l.Config.Name)
-		for _, p := range l.Programs {
-			id := ""
-			if p.ID != 0 {
-				id = strconv.FormatUint(uint64(p.ID), 10)
-			}
-			attached := 0.0
-			if p.Attached() {
-				attached = 1
-			}
-			ch <- prometheus.MustNewConstMetric(c.attachedDesc, prometheus.GaugeValue, attached, l.Config.Name, p.Name, id)
-			if p.Program != nil {
-				ch <- prometheus.MustNewConstMetric(c.programInfoDesc, prometheus.GaugeValue, 1, l.Config.Name, p.Name, p.Tag, id)
-			}
-		}
-	}
-	for _, f := range c.families {
-		var err error
-		if f.histogram {
-			err = c.collectHistogram(ch, f)
-		} else {
-			err = c.collectCounter(ch, f)
-		}
-		if err != nil {
-			c.logger.Error("reading metric", "metric", f.name, "err", err)
-			ch <- prometheus.NewInvalidMetric(f.desc, err)
-		}
-	}
-	for _, l := range c.configs {
-		ch <- prometheus.MustNewConstMetric(c.decoderErrorDesc, prometheus.CounterValue, c.decoderErrors[l.Config.Name], l.Config.Name)
-	}
 }
 
 // live reports whether a program that writes the source's map is attached, or
@@ -209,147 +200,261 @@ func (s *source) live() bool {
 	return !referenced
 }
 
-// decode returns the cached label values of a key, decoding on a miss. ok is
-// false when the series is dropped.
-func (c *Collector) decode(s *source, key []byte, labels []config.Label) ([]string, bool) {
-	if e, hit := s.cache.get(key); hit {
-		return e.values, e.ok
+// Gather reads every metric map and returns the metric families. The
+// returned families, and the objects they point to, are reused by the next
+// Gather: callers must be done with them before calling it again (Handler
+// takes care of that). It stops early with ctx's error when ctx is done.
+func (c *Collector) Gather(ctx context.Context) ([]*dto.MetricFamily, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.stats.duration {
+		c.stats.duration[k] = 0
 	}
-	values, err := c.decoders.DecodeLabels(key, labels)
-	ok := err == nil
-	if err != nil && !errors.Is(err, decoder.ErrSkipLabelSet) {
-		c.decoderErrors[s.loaded.Config.Name]++
-		c.logger.Debug("decoding labels", "config", s.loaded.Config.Name, "map", s.mapName, "err", err)
-	}
-	if ok || errors.Is(err, decoder.ErrSkipLabelSet) {
-		// Failures are retried on the next scrape: a cgroup or device
-		// may appear later.
-		s.cache.put(key, values, ok)
-	}
-	return values, ok
-}
-
-func (c *Collector) collectCounter(ch chan<- prometheus.Metric, f *family) error {
-	merge := len(f.sources) > 1
-	merged := map[string]*mergedCounter{}
-	for _, s := range f.sources {
-		if !s.live() {
+	out := make([]*dto.MetricFamily, 0, len(c.families))
+	for _, f := range c.families {
+		f.out.Metric = f.out.Metric[:0]
+		var err error
+		if len(f.sources) > 1 {
+			err = c.gatherMerged(ctx, f)
+		} else {
+			err = c.gatherSource(ctx, f, f.sources[0], func(m *dto.Metric) { f.out.Metric = append(f.out.Metric, m) })
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			c.opts.Logger.Error("reading metric", "metric", f.name, "err", err)
+			c.stats.lastErrors[f.name] = err
 			continue
 		}
-		m := s.loaded.Maps[s.mapName]
-		s.cache.startScrape()
-		err := s.reader.Read(m, func(key []byte, value uint64) {
-			values, ok := c.decode(s, key, s.labels)
-			if !ok {
-				return
-			}
-			if merge {
-				k := strings.Join(values, "\xff")
-				if mc, ok := merged[k]; ok {
-					mc.value += float64(value)
-				} else {
-					merged[k] = &mergedCounter{values: values, value: float64(value)}
-				}
-				return
-			}
-			ch <- prometheus.MustNewConstMetric(f.desc, prometheus.CounterValue, float64(value), values...)
-		})
-		s.cache.endScrape()
-		if err != nil {
-			return fmt.Errorf("config %s: map %s: %w", s.loaded.Config.Name, s.mapName, err)
+		delete(c.stats.lastErrors, f.name)
+		if len(f.out.Metric) > 0 {
+			out = append(out, f.out)
 		}
 	}
-	for _, mc := range merged {
-		ch <- prometheus.MustNewConstMetric(f.desc, prometheus.CounterValue, mc.value, mc.values...)
+	return out, nil
+}
+
+// gatherSource reads one source and passes each series to emit.
+func (c *Collector) gatherSource(ctx context.Context, f *family, s *source, emit func(*dto.Metric)) error {
+	if !s.live() {
+		return nil
+	}
+	start := time.Now()
+	defer func() { c.stats.duration[s.loaded.Config.Name] += time.Since(start).Seconds() }()
+	m := s.loaded.Maps[s.mapName]
+	cache := s.cache
+	cache.startScrape()
+	limit := c.opts.MaxSeries
+	emitted, dropped, entries := 0, 0, 0
+	keep := func(e *seriesEntry) bool {
+		if limit > 0 && emitted >= limit {
+			dropped++
+			return false
+		}
+		emitted++
+		return true
+	}
+	var err error
+	if f.histogram {
+		err = c.readHistogram(ctx, s, keep, emit, &entries)
+	} else {
+		err = s.reader.ReadContext(ctx, m, func(key []byte, value uint64) {
+			entries++
+			e := c.lookup(s, key, s.labels)
+			if e == nil || e.seen || !keep(e) {
+				return
+			}
+			e.seen = true
+			e.value = float64(value)
+			emit(e.metric)
+		})
+	}
+	cache.endScrape()
+	c.stats.mapEntries[[2]string{s.loaded.Config.Name, s.mapName}] = entries
+	if dropped > 0 {
+		c.stats.droppedSeries[[2]string{s.loaded.Config.Name, f.name}] += float64(dropped)
+	}
+	if err != nil {
+		return fmt.Errorf("config %s: map %s: %w", s.loaded.Config.Name, s.mapName, err)
 	}
 	return nil
 }
 
-type mergedCounter struct {
-	values []string
-	value  float64
-}
-
-type histSeries struct {
-	values []string
-	series *histogram.Series
-	layout *histogram.Layout
-}
-
-func (c *Collector) collectHistogram(ch chan<- prometheus.Metric, f *family) error {
-	series := map[string]*histSeries{}
-	var order []string
-	for _, s := range f.sources {
-		if !s.live() {
+func (c *Collector) readHistogram(ctx context.Context, s *source, keep func(*seriesEntry) bool, emit func(*dto.Metric), entries *int) error {
+	bucket := s.labels[len(s.labels)-1]
+	prefixLabels := s.labels[:len(s.labels)-1]
+	prefixSize := int(config.KeySize(prefixLabels))
+	var touched []*seriesEntry
+	var readErr error
+	err := s.reader.ReadContext(ctx, s.loaded.Maps[s.mapName], func(key []byte, value uint64) {
+		*entries++
+		if len(key) < prefixSize+int(bucket.Size) {
+			readErr = fmt.Errorf("key of %d bytes is shorter than its labels", len(key))
+			return
+		}
+		e := c.lookup(s, key[:prefixSize], prefixLabels)
+		if e == nil {
+			return
+		}
+		bk, err := histogram.KeyValue(key[prefixSize : prefixSize+int(bucket.Size)])
+		if err != nil {
+			readErr = err
+			return
+		}
+		if !e.seen {
+			e.seen = true
+			if e.series == nil {
+				e.series = s.layout.NewSeries()
+			} else {
+				e.series.Reset()
+			}
+			touched = append(touched, e)
+		}
+		s.layout.Add(e.series, bk, value)
+	})
+	if err == nil {
+		err = readErr
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range touched {
+		if !keep(e) {
 			continue
 		}
-		m := s.loaded.Maps[s.mapName]
-		bucket := s.labels[len(s.labels)-1]
-		prefixLabels := s.labels[:len(s.labels)-1]
-		prefixSize := int(config.KeySize(prefixLabels))
-		s.cache.startScrape()
-		var readErr error
-		err := s.reader.Read(m, func(key []byte, value uint64) {
-			if len(key) < prefixSize+int(bucket.Size) {
-				readErr = fmt.Errorf("key of %d bytes is shorter than its labels", len(key))
-				return
-			}
-			values, ok := c.decode(s, key[:prefixSize], prefixLabels)
-			if !ok {
-				return
-			}
-			bk, err := histogram.KeyValue(key[prefixSize : prefixSize+int(bucket.Size)])
-			if err != nil {
-				readErr = err
-				return
-			}
-			hs, ok := series[string(key[:prefixSize])]
-			if !ok {
-				if len(f.sources) > 1 {
-					// Several configs: merge by decoded labels.
-					k := "\x00" + strings.Join(values, "\xff")
-					if hs, ok = series[k]; !ok {
-						hs = &histSeries{values: values, series: s.layout.NewSeries(), layout: s.layout}
-						series[k] = hs
-						order = append(order, k)
-					}
-				} else {
-					hs = &histSeries{values: values, series: s.layout.NewSeries(), layout: s.layout}
-					series[string(key[:prefixSize])] = hs
-					order = append(order, string(key[:prefixSize]))
-				}
-			}
-			hs.layout.Add(hs.series, bk, value)
-		})
-		s.cache.endScrape()
-		if err == nil {
-			err = readErr
-		}
-		if err != nil {
-			return fmt.Errorf("config %s: map %s: %w", s.loaded.Config.Name, s.mapName, err)
-		}
-	}
-	sort.Strings(order)
-	for _, k := range order {
-		hs := series[k]
-		m, err := hs.layout.Metric(f.desc, hs.series, hs.values)
+		pm, err := s.layout.Metric(s.desc, e.series, e.values)
 		if err != nil {
 			return err
 		}
-		ch <- m
+		h := e.metric
+		h.Histogram = nil
+		if err := pm.Write(h); err != nil {
+			return err
+		}
+		h.Label = e.labelPairs
+		emit(h)
 	}
 	return nil
 }
 
+// lookup returns the cached series of a key, decoding it on a miss, or nil
+// when the series is dropped.
+func (c *Collector) lookup(s *source, key []byte, labels []config.Label) *seriesEntry {
+	if e, hit := s.cache.get(key); hit {
+		if e.skip {
+			return nil
+		}
+		return e
+	}
+	values, err := c.opts.Decoders.DecodeLabels(key, labels)
+	if err != nil {
+		if errors.Is(err, decoder.ErrSkipLabelSet) {
+			s.cache.put(key, &seriesEntry{skip: true})
+			return nil
+		}
+		// Failures are not cached: a cgroup or device may appear later.
+		c.stats.decoderErrors[s.loaded.Config.Name]++
+		c.opts.Logger.Debug("decoding labels", "config", s.loaded.Config.Name, "map", s.mapName, "err", err)
+		return nil
+	}
+	e := newSeriesEntry(s.labelNames, values, s.layout == nil)
+	s.cache.put(key, e)
+	return e
+}
+
+// gatherMerged gathers a metric defined by several configs, merging series
+// with the same label values.
+func (c *Collector) gatherMerged(ctx context.Context, f *family) error {
+	type merged struct {
+		m       *dto.Metric
+		counter float64
+	}
+	byLabels := map[string]*merged{}
+	var order []string
+	var errs []error
+	for _, s := range f.sources {
+		err := c.gatherSource(ctx, f, s, func(m *dto.Metric) {
+			k := labelKey(m)
+			if prev, ok := byLabels[k]; ok {
+				if m.Counter != nil {
+					prev.counter += m.Counter.GetValue()
+					prev.m.Counter.Value = &prev.counter
+				} else {
+					mergeHistogram(prev.m.Histogram, m.Histogram)
+				}
+				return
+			}
+			cp := &merged{m: cloneMetric(m)}
+			if m.Counter != nil {
+				cp.counter = m.Counter.GetValue()
+				cp.m.Counter = &dto.Counter{Value: &cp.counter}
+			}
+			byLabels[k] = cp
+			order = append(order, k)
+		})
+		errs = append(errs, err)
+	}
+	for _, k := range order {
+		f.out.Metric = append(f.out.Metric, byLabels[k].m)
+	}
+	return errors.Join(errs...)
+}
+
+func labelKey(m *dto.Metric) string {
+	var b strings.Builder
+	for _, l := range m.Label {
+		b.WriteString(l.GetValue())
+		b.WriteByte(0xff)
+	}
+	return b.String()
+}
+
+func cloneMetric(m *dto.Metric) *dto.Metric {
+	cp := &dto.Metric{Label: m.Label}
+	if m.Histogram != nil {
+		h := dto.Histogram{Schema: m.Histogram.Schema, ZeroThreshold: m.Histogram.ZeroThreshold,
+			ZeroCount: m.Histogram.ZeroCount, PositiveSpan: m.Histogram.PositiveSpan,
+			PositiveDelta: m.Histogram.PositiveDelta}
+		for _, b := range m.Histogram.Bucket {
+			bb := dto.Bucket{UpperBound: b.UpperBound}
+			n := b.GetCumulativeCount()
+			bb.CumulativeCount = &n
+			h.Bucket = append(h.Bucket, &bb)
+		}
+		n, sum := m.Histogram.GetSampleCount(), m.Histogram.GetSampleSum()
+		h.SampleCount, h.SampleSum = &n, &sum
+		cp.Histogram = &h
+	}
+	return cp
+}
+
+// mergeHistogram adds src's classic buckets, count and sum to dst. Both come
+// from configs with the same metric; differing bucket layouts keep dst's.
+func mergeHistogram(dst, src *dto.Histogram) {
+	if len(dst.Bucket) != len(src.Bucket) {
+		return
+	}
+	for i, b := range src.Bucket {
+		n := dst.Bucket[i].GetCumulativeCount() + b.GetCumulativeCount()
+		dst.Bucket[i].CumulativeCount = &n
+	}
+	n := dst.GetSampleCount() + src.GetSampleCount()
+	sum := dst.GetSampleSum() + src.GetSampleSum()
+	dst.SampleCount, dst.SampleSum = &n, &sum
+	// Native buckets cannot be merged by index here: drop them.
+	dst.Schema, dst.PositiveSpan, dst.PositiveDelta, dst.ZeroCount, dst.ZeroThreshold = nil, nil, nil, nil, nil
+}
+
 // ServeMaps writes the raw contents of every metric map (--debug).
-func (c *Collector) ServeMaps(w http.ResponseWriter, _ *http.Request) {
+func (c *Collector) ServeMaps(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	for _, f := range c.families {
 		for _, s := range f.sources {
 			fmt.Fprintf(w, "# config %s map %s\n", s.loaded.Config.Name, s.mapName)
-			err := s.reader.Read(s.loaded.Maps[s.mapName], func(key []byte, value uint64) {
+			err := s.reader.ReadContext(r.Context(), s.loaded.Maps[s.mapName], func(key []byte, value uint64) {
 				fmt.Fprintf(w, "%x %d\n", key, value)
 			})
 			if err != nil {

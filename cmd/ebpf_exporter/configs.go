@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,20 @@ type configSource struct {
 	config     *config.Config
 	objectPath string
 	object     io.ReaderAt
+	// hash identifies the config's content: a reload keeps a config whose
+	// YAML and object did not change.
+	hash [32]byte
+}
+
+func contentHash(parts ...[]byte) [32]byte {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:", len(p))
+		h.Write(p)
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
 }
 
 // resolveConfigs finds the configs to run. Names are looked up in dir first,
@@ -64,8 +79,8 @@ func resolveConfigs(dir string, names []string) ([]configSource, error) {
 func resolveConfig(dir, name string) (configSource, error) {
 	if dir != "" {
 		path := filepath.Join(dir, name+".yaml")
-		if _, err := os.Stat(path); err == nil {
-			cfg, err := config.ReadFile(path)
+		if y, err := os.ReadFile(path); err == nil {
+			cfg, err := config.Parse(name, path, y)
 			if err != nil {
 				return configSource{}, err
 			}
@@ -74,7 +89,7 @@ func resolveConfig(dir, name string) (configSource, error) {
 			if err != nil {
 				return configSource{}, fmt.Errorf("config %s: reading object: %w", name, err)
 			}
-			return configSource{config: cfg, objectPath: objPath, object: bytes.NewReader(obj)}, nil
+			return configSource{config: cfg, objectPath: objPath, object: bytes.NewReader(obj), hash: contentHash(y, obj)}, nil
 		}
 	}
 	y, obj, err := builtin.Files(name)
@@ -89,7 +104,7 @@ func resolveConfig(dir, name string) (configSource, error) {
 	if err != nil {
 		return configSource{}, err
 	}
-	return configSource{config: cfg, objectPath: "builtin:" + name + ".bpf.o", object: bytes.NewReader(obj)}, nil
+	return configSource{config: cfg, objectPath: "builtin:" + name + ".bpf.o", object: bytes.NewReader(obj), hash: contentHash(y, obj)}, nil
 }
 
 func printCatalogue(w io.Writer) {
