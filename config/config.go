@@ -51,6 +51,9 @@ type Counter struct {
 	PerfEventArray bool          `yaml:"perf_event_array"`
 	FlushInterval  time.Duration `yaml:"flush_interval"`
 	Labels         []Label       `yaml:"labels"`
+	// Source, when it names a probe, makes the counter declarative: its
+	// program is generated at load time (package declarative).
+	Source `yaml:",inline"`
 }
 
 // BucketType says how histogram bucket keys map to upper bounds.
@@ -79,6 +82,43 @@ type Histogram struct {
 	BucketMax        int        `yaml:"bucket_max"`
 	BucketKeys       []float64  `yaml:"bucket_keys"`
 	Labels           []Label    `yaml:"labels"`
+	// Source, when it names a probe, makes the histogram declarative: its
+	// program is generated at load time (package declarative), and its
+	// bucket label is implicit.
+	Source `yaml:",inline"`
+}
+
+// Source says where a declarative metric's data comes from: the program the
+// exporter generates for it instead of reading a .bpf.o. A metric is
+// declarative when Probe, Start or End is set; the language of Filter, Value
+// and the labels' Value is described in package declarative.
+type Source struct {
+	// Probe is the event that updates the metric, like
+	// "tracepoint/syscalls/sys_enter_getpid".
+	Probe string `yaml:"probe"`
+	// Filter is a condition the event must meet, like `comm == "bash"`.
+	Filter string `yaml:"filter"`
+	// Value is the observed value of a histogram, or the amount a counter
+	// adds (1 when empty).
+	Value string `yaml:"value"`
+	// Start and End measure the time between two events matched by a key;
+	// the elapsed nanoseconds are the value "elapsed". They replace Probe.
+	Start *Endpoint `yaml:"start"`
+	End   *Endpoint `yaml:"end"`
+	// MaxEntries bounds the metric's map (and the start map); 0 means 10240.
+	MaxEntries int `yaml:"max_entries"`
+}
+
+// Declarative reports whether the metric's program is generated from s.
+func (s *Source) Declarative() bool { return s.Probe != "" || s.Start != nil || s.End != nil }
+
+// Endpoint is one side of a start/end latency measurement.
+type Endpoint struct {
+	Probe string `yaml:"probe"`
+	// Key is a comma-separated list of expressions matching an end event to
+	// its start event, like "tid" or "dev, sector".
+	Key    string `yaml:"key"`
+	Filter string `yaml:"filter"`
 }
 
 // Label is one part of a map key, turned into a label value by its decoders.
@@ -87,6 +127,9 @@ type Label struct {
 	Size     uint      `yaml:"size"`
 	Padding  uint      `yaml:"padding"`
 	Decoders []Decoder `yaml:"decoders"`
+	// Value is the expression a declarative metric's label is computed from,
+	// like "tgid" or "comm"; only for declarative metrics.
+	Value string `yaml:"value"`
 }
 
 // Decoder is one step turning a label's raw bytes into its value.

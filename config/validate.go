@@ -74,8 +74,14 @@ func (c *Config) validate(loc locator) error {
 	for i := range c.Metrics.Counters {
 		m := &c.Metrics.Counters[i]
 		path := fmt.Sprintf("metrics.counters.%d", i)
-		if err := validateMetric(loc, path, m.Name, m.Help, m.Labels, seen); err != nil {
+		if err := validateMetric(loc, path, m.Name, m.Help, m.Labels, seen, &m.Source); err != nil {
 			return err
+		}
+		if err := validateSource(loc, path, &m.Source, false); err != nil {
+			return err
+		}
+		if m.PerfEventArray && m.Declarative() {
+			return loc.errorf(path+".perf_event_array", "perf_event_array counters cannot be declarative")
 		}
 		if m.PerfEventArray && m.FlushInterval <= 0 {
 			return loc.errorf(path+".flush_interval", "perf_event_array counters need a positive flush_interval")
@@ -84,7 +90,10 @@ func (c *Config) validate(loc locator) error {
 	for i := range c.Metrics.Histograms {
 		m := &c.Metrics.Histograms[i]
 		path := fmt.Sprintf("metrics.histograms.%d", i)
-		if err := validateMetric(loc, path, m.Name, m.Help, m.Labels, seen); err != nil {
+		if err := validateMetric(loc, path, m.Name, m.Help, m.Labels, seen, &m.Source); err != nil {
+			return err
+		}
+		if err := validateSource(loc, path, &m.Source, true); err != nil {
 			return err
 		}
 		if err := validateBuckets(loc, path, m); err != nil {
@@ -104,7 +113,8 @@ func (c *Config) validate(loc locator) error {
 	return nil
 }
 
-func validateMetric(loc locator, path, name, help string, labels []Label, seen map[string]string) error {
+func validateMetric(loc locator, path, name, help string, labels []Label, seen map[string]string, src *Source) error {
+	declarative := src.Declarative()
 	if name == "" {
 		return loc.errorf(path+".name", "missing metric name")
 	}
@@ -129,10 +139,20 @@ func validateMetric(loc locator, path, name, help string, labels []Label, seen m
 			return loc.errorf(lpath+".name", "duplicate label %q", l.Name)
 		}
 		names[l.Name] = true
-		if l.Size == 0 {
+		if declarative {
+			// Sizes and the default decoder follow from the value's type.
+			if strings.TrimSpace(l.Value) == "" {
+				return loc.errorf(lpath+".value", "label %q of a declarative metric needs a value, like tgid or comm", l.Name)
+			}
+		} else if l.Value != "" {
+			return loc.errorf(lpath+".value", "label %q: value is only for declarative metrics (with probe or start/end)", l.Name)
+		}
+		if declarative {
+			// Decoders, when given, are checked below; size and decoders are optional.
+		} else if l.Size == 0 {
 			return loc.errorf(lpath+".size", "label %q needs a size in bytes", l.Name)
 		}
-		if len(l.Decoders) == 0 {
+		if len(l.Decoders) == 0 && !declarative {
 			return loc.errorf(lpath+".decoders", "label %q has no decoders", l.Name)
 		}
 		for k := range l.Decoders {
@@ -180,8 +200,54 @@ func validateDecoder(loc locator, path string, d *Decoder) error {
 	return nil
 }
 
+// DefaultMaxEntries bounds a declarative metric's map when max_entries is 0.
+const DefaultMaxEntries = 10240
+
+// validateSource checks the declarative fields of a metric: all empty for a
+// classic metric; for a declarative one, either probe or start and end.
+func validateSource(loc locator, path string, s *Source, histogram bool) error {
+	if !s.Declarative() {
+		for field, v := range map[string]string{"filter": s.Filter, "value": s.Value} {
+			if v != "" {
+				return loc.errorf(path+"."+field, "%s is only for declarative metrics: add a probe (or start and end)", field)
+			}
+		}
+		if s.MaxEntries != 0 {
+			return loc.errorf(path+".max_entries", "max_entries is only for declarative metrics: add a probe (or start and end)")
+		}
+		return nil
+	}
+	if s.MaxEntries < 0 {
+		return loc.errorf(path+".max_entries", "must not be negative")
+	}
+	if s.Start != nil || s.End != nil {
+		if s.Probe != "" {
+			return loc.errorf(path+".probe", "a metric has either probe or start and end, not both")
+		}
+		if s.Start == nil {
+			return loc.errorf(path+".end", "end needs a start")
+		}
+		if s.End == nil {
+			return loc.errorf(path+".start", "start needs an end")
+		}
+		for side, e := range map[string]*Endpoint{"start": s.Start, "end": s.End} {
+			if strings.TrimSpace(e.Probe) == "" {
+				return loc.errorf(path+"."+side+".probe", "%s needs a probe", side)
+			}
+			if strings.TrimSpace(e.Key) == "" {
+				return loc.errorf(path+"."+side+".key", "%s needs a key matching end events to start events, like tid", side)
+			}
+		}
+		return nil
+	}
+	if histogram && strings.TrimSpace(s.Value) == "" {
+		return loc.errorf(path+".value", "a declarative histogram needs a value to observe, like a tracepoint field")
+	}
+	return nil
+}
+
 func validateBuckets(loc locator, path string, h *Histogram) error {
-	if len(h.Labels) == 0 {
+	if len(h.Labels) == 0 && !h.Declarative() {
 		return loc.errorf(path+".labels", "histogram %q needs at least the bucket label (the last one)", h.Name)
 	}
 	if h.BucketMultiplier < 0 {
