@@ -56,6 +56,7 @@ type stats struct {
 	mapEntries    map[[2]string]int     // by config, map: entries at the last read
 	duration      map[string]float64    // by config: seconds spent reading and decoding in the last gather
 	lastErrors    map[string]error      // by metric
+	gathers       float64               // reads of all metric maps
 }
 
 // family is one exported metric name, fed by one or more configs.
@@ -207,6 +208,7 @@ func (s *source) live() bool {
 func (c *Collector) Gather(ctx context.Context) ([]*dto.MetricFamily, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.stats.gathers++
 	for k := range c.stats.duration {
 		c.stats.duration[k] = 0
 	}

@@ -32,13 +32,15 @@ var (
 		"Entries in a BPF map at the last scrape.", []string{"config", "map"}, nil)
 	mapMaxEntriesDesc = prometheus.NewDesc(namespace+"_map_max_entries",
 		"Capacity of a BPF map: updates fail once map_entries reaches it.", []string{"config", "map"}, nil)
+	gathersDesc = prometheus.NewDesc(namespace+"_map_reads_total",
+		"Reads of every metric map; scrapes that arrive while a read runs share it.", nil, nil)
 	durationDesc = prometheus.NewDesc(namespace+"_scrape_duration_seconds",
 		"Time the last scrape spent reading and decoding a config's maps.", []string{"config"}, nil)
 )
 
 func (s *statusCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{enabledDesc, attachedDesc, programInfoDesc, runTimeDesc, runCountDesc,
-		decoderErrorDesc, droppedSeriesDesc, mapEntriesDesc, mapMaxEntriesDesc, durationDesc} {
+		decoderErrorDesc, droppedSeriesDesc, mapEntriesDesc, mapMaxEntriesDesc, durationDesc, gathersDesc} {
 		ch <- d
 	}
 }
@@ -86,6 +88,7 @@ func (s *statusCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(durationDesc, d, name)
 		}
 	}
+	counter(gathersDesc, c.stats.gathers)
 	for k, v := range c.stats.droppedSeries {
 		counter(droppedSeriesDesc, v, k[0], k[1])
 	}
