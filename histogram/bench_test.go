@@ -17,7 +17,8 @@ const (
 
 // BenchmarkAssemble builds 10k series of a 27-bucket exp2 histogram (plus the
 // sum key) per op: "add" only accumulates counts, "metric" also builds the
-// const histograms, "write" also encodes them as a Gather would.
+// const histograms, "write" also encodes them as a Gather would, "histogram"
+// builds the classic and native exposition in place (the collector's path).
 func BenchmarkAssemble(b *testing.B) {
 	l, err := NewLayout(config.Histogram{Name: "lat", BucketType: config.BucketExp2, BucketMax: benchBuckets - 1, BucketMultiplier: 0.000001})
 	if err != nil {
@@ -56,6 +57,18 @@ func BenchmarkAssemble(b *testing.B) {
 					b.Fatal(err)
 				}
 				metrics[i] = m
+			}
+		}
+	})
+	b.Run("histogram", func(b *testing.B) {
+		// The collector's path: the exposition in place, reused.
+		b.ReportAllocs()
+		for b.Loop() {
+			add()
+			for _, s := range series {
+				if _, err := l.Histogram(s); err != nil {
+					b.Fatal(err)
+				}
 			}
 		}
 	})

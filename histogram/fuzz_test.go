@@ -14,7 +14,8 @@ var bucketTypes = []config.BucketType{config.BucketExp2, config.BucketExp2Zero, 
 
 // FuzzLayoutAdd builds layouts from random config numbers, adds random keys
 // and checks the histogram is consistent: no panic, cumulative buckets,
-// _count the sum of everything but the sum key.
+// _count the sum of everything but the sum key, native buckets adding up
+// to _count.
 func FuzzLayoutAdd(f *testing.F) {
 	f.Add(uint8(0), 0, 26, 1.0, 1.0, 10.0, 100.0, []byte{3, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0})
 	f.Add(uint8(1), 0, 8, 0.001, 0.0, 0.0, 0.0, []byte{0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0})
@@ -86,6 +87,17 @@ func FuzzLayoutAdd(f *testing.F) {
 		}
 		if prev > want {
 			t.Fatalf("highest bucket %d above count %d", prev, want)
+		}
+		if _, ok := l.Native(); ok {
+			var total uint64
+			for _, c := range nativeBuckets(t, hist) {
+				total += c
+			}
+			if total+hist.GetZeroCount() != want {
+				t.Fatalf("native buckets hold %d + zero %d, want %d", total, hist.GetZeroCount(), want)
+			}
+		} else if hist.Schema != nil {
+			t.Fatalf("native fields without a native mapping")
 		}
 	})
 }

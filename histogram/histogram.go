@@ -5,8 +5,10 @@
 // A histogram's map key ends with the bucket key: all labels but the last
 // name a series, and the series has one map entry per bucket key. A Layout,
 // computed once per config, turns a raw bucket key into a bucket index; a
-// Series accumulates one series' counts in a flat slice; Layout.Metric turns
-// it into a cumulative const histogram.
+// Series accumulates one series' counts in a flat slice; Layout.Histogram
+// turns it into its exposition (cumulative classic buckets and, for exp2 and
+// exp2zero, a native histogram: see native.go), in storage the series
+// reuses, and Layout.Metric into a const prometheus.Metric.
 //
 // # Bucket types
 //
@@ -44,8 +46,6 @@ import (
 	"math"
 	"sort"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/ebpf-exporter/ebpf_exporter/config"
 )
 
@@ -67,18 +67,20 @@ type Layout struct {
 	keys   []float64
 	sumKey uint64
 	hasSum bool
+
+	native    NativeMapping
+	hasNative bool
 }
 
 // NewLayout computes the bucket layout of h. It checks what config
 // validation checks and more: the multiplier must be finite and not negative
 // (0 means 1), there may be at most MaxBuckets buckets, and the bounds must
 // be finite and strictly increasing once multiplied.
+//
+// The layout exposes native histograms beside the classic buckets where it
+// can (see Native); NewLayoutOptions can turn them off.
 func NewLayout(h config.Histogram) (*Layout, error) {
-	l, err := newLayout(h)
-	if err != nil {
-		return nil, fmt.Errorf("histogram %q: %w", h.Name, err)
-	}
-	return l, nil
+	return NewLayoutOptions(h, DefaultOptions)
 }
 
 func newLayout(h config.Histogram) (*Layout, error) {
@@ -192,6 +194,8 @@ type Series struct {
 	// RawSum is the sum key's value in raw units, if HasSum.
 	RawSum uint64
 	HasSum bool
+
+	expo *exposition // Histogram's reused storage
 }
 
 // NewSeries returns an empty series for l.
@@ -233,25 +237,8 @@ func (l *Layout) Sum(s *Series) float64 {
 	return float64(s.RawSum) * l.multiplier
 }
 
-// Metric builds the const histogram of s: cumulative buckets at every bound
-// of l, _count and _sum. The buckets map is new for each call, as
-// prometheus.NewConstHistogram keeps it until the metric is written.
-func (l *Layout) Metric(desc *prometheus.Desc, s *Series, labelValues []string) (prometheus.Metric, error) {
-	if len(s.Counts) != len(l.Bounds)+1 {
-		return nil, fmt.Errorf("series has %d counts, layout has %d buckets + Inf", len(s.Counts), len(l.Bounds))
-	}
-	buckets := make(map[float64]uint64, len(l.Bounds))
-	var cum uint64
-	for i, b := range l.Bounds {
-		cum += s.Counts[i]
-		buckets[b] = cum
-	}
-	cum += s.Counts[len(l.Bounds)]
-	return prometheus.NewConstHistogram(desc, cum, l.Sum(s), buckets, labelValues...)
-}
-
 // NativeSchema reports whether the layout maps exactly onto the buckets of a
-// Prometheus native histogram schema: exp2 and exp2zero with a multiplier
+// Prometheus native histogram schema (Native says how it maps when not): exp2 and exp2zero with a multiplier
 // that is a power of two map onto schema 0 (bounds 2^i), with exp2zero's key
 // 0 as the zero bucket. For exp2, the lowest bucket also holds the values
 // below it, as the BPF program puts them there.
