@@ -2,8 +2,8 @@ package histogram
 
 import (
 	"bytes"
-	"math"
 	"maps"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -381,4 +381,4 @@ func TestMetricExposition(t *testing.T) {
 type constCollector struct{ m prometheus.Metric }
 
 func (c constCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.m.Desc() }
-func (c constCollector) Collect(ch chan<- prometheus.Metric)  { ch <- c.m }
+func (c constCollector) Collect(ch chan<- prometheus.Metric) { ch <- c.m }
