@@ -35,6 +35,9 @@ type Options struct {
 	// are dropped and counted in ebpf_exporter_series_dropped_total.
 	// 0 means no limit.
 	MaxSeries int
+	// NoNativeHistograms exposes exp2 and exp2zero histograms with classic
+	// buckets only, without their native (schema 0) form.
+	NoNativeHistograms bool
 }
 
 // Collector exports the metrics of a set of loaded configs. Map metrics are
@@ -136,7 +139,7 @@ func (c *Collector) SetConfigs(configs []*loader.Loaded) error {
 		n := len(labels)
 		if h != nil {
 			n--
-			layout, err := histogram.NewLayout(*h)
+			layout, err := histogram.NewLayoutOptions(*h, histogram.Options{Native: !c.opts.NoNativeHistograms})
 			if err != nil {
 				return fmt.Errorf("config %s: histogram %s: %w", l.Config.Name, name, err)
 			}
@@ -325,17 +328,14 @@ func (c *Collector) readHistogram(ctx context.Context, s *source, keep func(*ser
 		if !keep(e) {
 			continue
 		}
-		pm, err := s.layout.Metric(s.desc, e.series, e.values)
+		// The exposition lives in the series' storage, reused by the
+		// next scrape like e.metric itself.
+		hist, err := s.layout.Histogram(e.series)
 		if err != nil {
 			return err
 		}
-		h := e.metric
-		h.Histogram = nil
-		if err := pm.Write(h); err != nil {
-			return err
-		}
-		h.Label = e.labelPairs
-		emit(h)
+		e.metric.Histogram = hist
+		emit(e.metric)
 	}
 	return nil
 }
