@@ -69,6 +69,7 @@ type family struct {
 	histogram bool
 	sources   []*source
 	out       *dto.MetricFamily
+	counters  []*seriesEntry
 }
 
 // source is one config's map behind a metric.
@@ -204,25 +205,38 @@ func (s *source) live() bool {
 	return !referenced
 }
 
+// Family is one gathered metric family. Counters of a single config also
+// carry their series for the fast text exposition.
+type Family struct {
+	*dto.MetricFamily
+	counters []*seriesEntry
+}
+
 // Gather reads every metric map and returns the metric families. The
 // returned families, and the objects they point to, are reused by the next
 // Gather: callers must be done with them before calling it again (Handler
 // takes care of that). It stops early with ctx's error when ctx is done.
-func (c *Collector) Gather(ctx context.Context) ([]*dto.MetricFamily, error) {
+func (c *Collector) Gather(ctx context.Context) ([]Family, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stats.gathers++
 	for k := range c.stats.duration {
 		c.stats.duration[k] = 0
 	}
-	out := make([]*dto.MetricFamily, 0, len(c.families))
+	out := make([]Family, 0, len(c.families))
 	for _, f := range c.families {
 		f.out.Metric = f.out.Metric[:0]
+		f.counters = f.counters[:0]
 		var err error
 		if len(f.sources) > 1 {
 			err = c.gatherMerged(ctx, f)
 		} else {
-			err = c.gatherSource(ctx, f, f.sources[0], func(m *dto.Metric) { f.out.Metric = append(f.out.Metric, m) })
+			err = c.gatherSource(ctx, f, f.sources[0], func(e *seriesEntry) {
+				f.out.Metric = append(f.out.Metric, e.metric)
+				if !f.histogram {
+					f.counters = append(f.counters, e)
+				}
+			})
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -234,14 +248,18 @@ func (c *Collector) Gather(ctx context.Context) ([]*dto.MetricFamily, error) {
 		}
 		delete(c.stats.lastErrors, f.name)
 		if len(f.out.Metric) > 0 {
-			out = append(out, f.out)
+			fam := Family{MetricFamily: f.out}
+			if len(f.sources) == 1 {
+				fam.counters = f.counters
+			}
+			out = append(out, fam)
 		}
 	}
 	return out, nil
 }
 
 // gatherSource reads one source and passes each series to emit.
-func (c *Collector) gatherSource(ctx context.Context, f *family, s *source, emit func(*dto.Metric)) error {
+func (c *Collector) gatherSource(ctx context.Context, f *family, s *source, emit func(*seriesEntry)) error {
 	if !s.live() {
 		return nil
 	}
@@ -271,8 +289,9 @@ func (c *Collector) gatherSource(ctx context.Context, f *family, s *source, emit
 				return
 			}
 			e.seen = true
+			e.raw = value
 			e.value = float64(value)
-			emit(e.metric)
+			emit(e)
 		})
 	}
 	cache.endScrape()
@@ -286,7 +305,7 @@ func (c *Collector) gatherSource(ctx context.Context, f *family, s *source, emit
 	return nil
 }
 
-func (c *Collector) readHistogram(ctx context.Context, s *source, keep func(*seriesEntry) bool, emit func(*dto.Metric), entries *int) error {
+func (c *Collector) readHistogram(ctx context.Context, s *source, keep func(*seriesEntry) bool, emit func(*seriesEntry), entries *int) error {
 	bucket := s.labels[len(s.labels)-1]
 	prefixLabels := s.labels[:len(s.labels)-1]
 	prefixSize := int(config.KeySize(prefixLabels))
@@ -335,7 +354,7 @@ func (c *Collector) readHistogram(ctx context.Context, s *source, keep func(*ser
 			return err
 		}
 		e.metric.Histogram = hist
-		emit(e.metric)
+		emit(e)
 	}
 	return nil
 }
@@ -376,7 +395,8 @@ func (c *Collector) gatherMerged(ctx context.Context, f *family) error {
 	var order []string
 	var errs []error
 	for _, s := range f.sources {
-		err := c.gatherSource(ctx, f, s, func(m *dto.Metric) {
+		err := c.gatherSource(ctx, f, s, func(e *seriesEntry) {
+			m := e.metric
 			k := labelKey(m)
 			if prev, ok := byLabels[k]; ok {
 				if m.Counter != nil {

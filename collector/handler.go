@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 )
 
 // Handler serves /metrics: the families of a Collector plus those of a
@@ -28,7 +29,7 @@ type Handler struct {
 
 	mu     sync.Mutex // guards call and latest
 	call   *gatherCall
-	latest []*dto.MetricFamily
+	latest []Family
 }
 
 type gatherCall struct {
@@ -60,15 +61,33 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.rw.RLock()
 	defer h.rw.RUnlock()
-	maps := h.latest
-	g := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
-		own, err := h.reg.Gather()
-		all := make([]*dto.MetricFamily, 0, len(own)+len(maps))
-		all = append(append(all, own...), maps...)
-		sort.Slice(all, func(i, j int) bool { return all[i].GetName() < all[j].GetName() })
-		return all, err
-	})
-	promhttp.HandlerFor(g, h.opts).ServeHTTP(w, r)
+	own, err := h.reg.Gather()
+	if err != nil && h.opts.ErrorLog != nil {
+		h.opts.ErrorLog.Println("gathering self metrics:", err)
+	}
+	all := make([]Family, 0, len(own)+len(h.latest))
+	for _, f := range own {
+		all = append(all, Family{MetricFamily: f})
+	}
+	all = append(all, h.latest...)
+	sort.Slice(all, func(i, j int) bool { return all[i].GetName() < all[j].GetName() })
+
+	format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...)
+	if h.opts.EnableOpenMetrics {
+		format = expfmt.NegotiateAccept(r.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...)
+	}
+	if !fastFormat(format) {
+		g := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+			out := make([]*dto.MetricFamily, len(all))
+			for i, f := range all {
+				out[i] = f.MetricFamily
+			}
+			return out, nil
+		})
+		promhttp.HandlerFor(g, h.opts).ServeHTTP(w, r)
+		return
+	}
+	h.writeText(w, r, format, all)
 }
 
 // read waits for a read of the maps that started no earlier than this call,
