@@ -11,8 +11,11 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cilium/ebpf"
 	"github.com/ebpf-exporter/ebpf_exporter/builtin"
+
 	"github.com/ebpf-exporter/ebpf_exporter/config"
+	"github.com/ebpf-exporter/ebpf_exporter/declarative"
 )
 
 // configSource is a parsed config and where its object comes from.
@@ -20,6 +23,9 @@ type configSource struct {
 	config     *config.Config
 	objectPath string
 	object     io.ReaderAt
+	// spec, when set, is the collection generated from a declarative
+	// config (no object file): load it with loader.LoadSpec.
+	spec *ebpf.CollectionSpec
 	// hash identifies the config's content: a reload keeps a config whose
 	// YAML and object did not change.
 	hash [32]byte
@@ -86,6 +92,13 @@ func resolveConfig(dir, name string) (configSource, error) {
 			}
 			objPath := filepath.Join(dir, name+".bpf.o")
 			obj, err := os.ReadFile(objPath)
+			if errors.Is(err, os.ErrNotExist) && declarative.IsDeclarative(cfg) {
+				spec, err := declarative.Compile(cfg, declarative.Options{})
+				if err != nil {
+					return configSource{}, fmt.Errorf("config %s: %w", name, err)
+				}
+				return configSource{config: cfg, objectPath: "generated from " + path, spec: spec, hash: contentHash(y)}, nil
+			}
 			if err != nil {
 				return configSource{}, fmt.Errorf("config %s: reading object: %w", name, err)
 			}

@@ -126,7 +126,12 @@ func (ex *exporter) apply(initial bool) error {
 		if src.config.Tracing.Kind != 0 {
 			ex.logger.Warn("config has a tracing section; span export is not supported and is ignored", "config", name)
 		}
-		l, err := loader.Load(src.config, src.objectPath, src.object, ex.loadOpts)
+		var l *loader.Loaded
+		if src.spec != nil {
+			l, err = loader.LoadSpec(src.config, src.objectPath, src.spec, ex.loadOpts)
+		} else {
+			l, err = loader.Load(src.config, src.objectPath, src.object, ex.loadOpts)
+		}
 		if err != nil {
 			if !initial {
 				discard()
