@@ -115,7 +115,7 @@ var catalogue = []Entry{
 		Name:    "timers",
 		Summary: "Count of kernel timers started, by callback function.",
 		Needs:   "tracepoints (timer/timer_start), BTF",
-		Default: false,
+		Default: true,
 	},
 }
 
