@@ -60,7 +60,7 @@ func newExporter(o options, logger *slog.Logger) (*exporter, error) {
 	if ex.decoders, err = decoder.NewSet(decoder.Options{}); err != nil {
 		return nil, err
 	}
-	ex.collector = collector.New(collector.Options{Decoders: ex.decoders, Logger: logger, MaxSeries: o.maxSeries})
+	ex.collector = collector.New(collector.Options{Decoders: ex.decoders, Logger: logger, MaxSeries: o.maxSeries, NoNativeHistograms: !o.native})
 	ex.registry = prometheus.NewRegistry()
 	ex.registry.MustRegister(versioncollector.NewCollector("ebpf_exporter"), ex.collector.Status())
 	if err := ex.apply(true); err != nil {
