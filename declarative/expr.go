@@ -161,7 +161,7 @@ func parseList(src string) ([]*node, error) {
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
-func (p *parser) next() token  { t := p.toks[p.i]; p.i++; return t }
+func (p *parser) next() token { t := p.toks[p.i]; p.i++; return t }
 
 func (p *parser) binary(minPrec int) (*node, error) {
 	left, err := p.unary()
