@@ -609,3 +609,40 @@ outer:
 	}
 	return sum
 }
+
+// TestDeclarativeContextSwitchesAgreeWithBpftrace counts hx-work's context
+// switches with tp_btf (BTF member paths, a kernel char array) while
+// bpftrace counts them from the sched_switch tracepoint: the same events,
+// so the same count.
+func TestDeclarativeContextSwitchesAgreeWithBpftrace(t *testing.T) {
+	const yaml = `metrics:
+  counters:
+    - name: hx_cs_total
+      help: context switches of hx-work
+      probe: tp_btf/sched_switch
+      filter: args.prev->comm == "hx-work"
+      labels:
+        - name: pid
+          value: args.prev->tgid
+        - name: preempted
+          value: preempt
+`
+	hxWork(t, "getpid", "0")
+	dir := declConfig(t, "cs", yaml)
+	e := startExporter(t, "--config.dir="+dir, "--config.names=cs")
+	requireAttached(t, e.scrape(), "cs")
+	bt := startBpftrace(t, `tracepoint:sched:sched_switch /args->prev_comm == "hx-work"/ { @cs[args->prev_pid] = count(); }`)
+	var pids []int
+	for i := 0; i < 3; i++ {
+		pids = append(pids, hxWork(t, "getpid", "300000"))
+	}
+	oracle := bt.stop(t)
+	fams := e.scrape()
+	for _, pid := range pids {
+		got := sumSeries(fams, "ebpf_exporter_hx_cs_total", pidLabel(pid))
+		want := oracle["cs["+strconv.Itoa(pid)+"]"]
+		if got != float64(want) || want == 0 {
+			t.Errorf("pid %d: exporter %v context switches, bpftrace %d", pid, got, want)
+		}
+	}
+}
