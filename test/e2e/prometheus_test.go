@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,14 +56,22 @@ func TestPrometheus(t *testing.T) {
 	viaNative := startRecorder(t, "127.0.0.2", exps[0].addr)
 	viaClassic := startRecorder(t, "127.0.0.2", exps[0].addr)
 
+	// Both load deploy/recording.rules.yml: its quantile rules have a
+	// classic and a native half.
+	rules, err := filepath.Abs(filepath.Join(deployDir, "recording.rules.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	native := startPrometheus(t, "prometheus (native histograms)", fmt.Sprintf(`
 global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: [%q]
 scrape_configs:
   - job_name: ebpf
     static_configs: [{targets: [%q, %q, %q]}]
-`, viaNative.addr, exps[1].addr, exps[2].addr), "--enable-feature=native-histograms")
+`, rules, viaNative.addr, exps[1].addr, exps[2].addr), "--enable-feature=native-histograms")
 	classic := startPrometheus(t, "prometheus (classic, federating)", fmt.Sprintf(`
 global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: [%q]
 scrape_configs:
   - job_name: ebpf_classic
     static_configs: [{targets: [%q]}]
@@ -72,7 +81,7 @@ scrape_configs:
     params:
       'match[]': ['{job="ebpf",__name__=~"ebpf_exporter_test_.*|ebpf_exporter_timer_starts_total"}']
     static_configs: [{targets: [%q]}]
-`, viaClassic.addr, native.addr))
+`, rules, viaClassic.addr, native.addr))
 	native.waitTargets(t, 3, 30*time.Second)
 	classic.waitTargets(t, 2, 30*time.Second)
 
@@ -196,6 +205,32 @@ scrape_configs:
 		t.Logf("%s = %v\n%s = %v", qn, n, qc, c)
 		if !(n > 0) || !(c > 0) {
 			t.Errorf("run queue latency p90: native %v, classic %v; want both positive", n, c)
+		}
+	})
+
+	t.Run("recording rules", func(t *testing.T) {
+		// Native half on the native Prometheus, one series per exporter.
+		for _, q := range []string{
+			`instance:ebpf_exporter_run_queue_latency_seconds:p99_rate5m`,
+			`instance:ebpf_exporter_timer_starts:rate5m`,
+		} {
+			res := native.query(t, q, time.Time{})
+			if len(res) != 3 {
+				t.Errorf("native Prometheus: %s: %d series, want 3: %v", q, len(res), res)
+			}
+			for _, s := range res {
+				t.Logf("%s{instance=%q} = %v", q, s.Metric["instance"], s.Value)
+				if !(s.Value > 0) {
+					t.Errorf("%s{instance=%q} = %v, want > 0", q, s.Metric["instance"], s.Value)
+				}
+			}
+		}
+		// Classic half on the classic one.
+		q := `instance:ebpf_exporter_run_queue_latency_seconds:p99_rate5m{instance=` + strconv.Quote(viaClassic.addr) + `}`
+		if res := classic.query(t, q, time.Time{}); len(res) != 1 || !(res[0].Value > 0) {
+			t.Errorf("classic Prometheus: %s = %v, want one positive value", q, res)
+		} else {
+			t.Logf("classic Prometheus: %s = %v", q, res[0].Value)
 		}
 	})
 
