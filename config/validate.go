@@ -207,8 +207,8 @@ const DefaultMaxEntries = 10240
 // classic metric; for a declarative one, either probe or start and end.
 func validateSource(loc locator, path string, s *Source, histogram bool) error {
 	if !s.Declarative() {
-		for field, v := range map[string]string{"filter": s.Filter, "value": s.Value} {
-			if v != "" {
+		for _, fv := range [][2]string{{"filter", s.Filter}, {"value", s.Value}} {
+			if field, v := fv[0], fv[1]; v != "" {
 				return loc.errorf(path+"."+field, "%s is only for declarative metrics: add a probe (or start and end)", field)
 			}
 		}
@@ -230,7 +230,11 @@ func validateSource(loc locator, path string, s *Source, histogram bool) error {
 		if s.End == nil {
 			return loc.errorf(path+".start", "start needs an end")
 		}
-		for side, e := range map[string]*Endpoint{"start": s.Start, "end": s.End} {
+		for _, side := range []string{"start", "end"} {
+			e := s.Start
+			if side == "end" {
+				e = s.End
+			}
 			if strings.TrimSpace(e.Probe) == "" {
 				return loc.errorf(path+"."+side+".probe", "%s needs a probe", side)
 			}
