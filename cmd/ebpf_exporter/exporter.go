@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/ebpf-exporter/ebpf_exporter/collector"
+	"github.com/ebpf-exporter/ebpf_exporter/declarative"
 	"github.com/ebpf-exporter/ebpf_exporter/decoder"
 	"github.com/ebpf-exporter/ebpf_exporter/loader"
 )
@@ -205,6 +206,10 @@ func (ex *exporter) report(w io.Writer) int {
 				state = "FAILED: " + p.Err.Error()
 			}
 			fmt.Fprintf(w, "%s/%s (%s): %s\n", name, p.Name, p.Section, state)
+		}
+		if ex.o.debug {
+			// The generated (or loaded) instructions, for declarative configs above all.
+			fmt.Fprintf(w, "--- %s: maps and instructions\n%s\n", name, declarative.Dump(l.Spec))
 		}
 	}
 	if len(ex.problems) == 0 {
