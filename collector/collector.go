@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/ebpf-exporter/ebpf_exporter/config"
@@ -79,7 +78,6 @@ type source struct {
 	labels     []config.Label
 	labelNames []*string
 	layout     *histogram.Layout // histograms only
-	desc       *prometheus.Desc  // histograms only: for Layout.Metric
 	reader     *mapread.Reader
 	cache      *seriesCache
 }
@@ -145,11 +143,6 @@ func (c *Collector) SetConfigs(configs []*loader.Loaded) error {
 				return fmt.Errorf("config %s: histogram %s: %w", l.Config.Name, name, err)
 			}
 			s.layout = layout
-			var names []string
-			for _, lb := range labels[:n] {
-				names = append(names, lb.Name)
-			}
-			s.desc = prometheus.NewDesc(full, help, names, nil)
 		}
 		for i := 0; i < n; i++ {
 			s.labelNames = append(s.labelNames, &labels[i].Name)
