@@ -179,3 +179,10 @@ func unescapeMountinfo(s string) string {
 	}
 	return b.String()
 }
+
+// Cgroups maps the id (inode number) of every cgroup of the cgroup2
+// hierarchy mounted on this system to its path relative to the mount, like
+// "/system.slice/foo.service". The loader uses it to fill cgroup_id_map maps.
+func Cgroups() (map[uint64]string, error) {
+	return walkCgroups(findCgroup2Mount("/proc/self/mountinfo"))
+}

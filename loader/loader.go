@@ -57,6 +57,8 @@ type Loaded struct {
 	Spec     *ebpf.CollectionSpec
 	Maps     map[string]*ebpf.Map
 	Programs []*Program
+
+	cgroups *cgroupIDMap
 }
 
 // Load parses the object, creates its maps, then loads and attaches each
@@ -95,6 +97,17 @@ func LoadSpec(cfg *config.Config, origin string, spec *ebpf.CollectionSpec, opts
 	l := &Loaded{Config: cfg, Spec: spec, Maps: maps.Maps}
 	maps.Maps = nil
 	maps.Close()
+	if cfg.CgroupIDMap != nil {
+		if l.cgroups, err = startCgroupIDMap(cfg, l.Maps, opts.Logger); err != nil {
+			l.Close()
+			return nil, fmt.Errorf("config %s: %w", cfg.Name, err)
+		}
+	}
+	for _, c := range cfg.Metrics.Counters {
+		if c.PerfEventArray && opts.Logger != nil {
+			opts.Logger.Warn("perf_event_array counters are not supported yet; the metric is not exported", "config", cfg.Name, "metric", c.Name)
+		}
+	}
 
 	names := make([]string, 0, len(spec.Programs))
 	for name := range spec.Programs {
@@ -218,6 +231,9 @@ func CheckMetricMaps(cfg *config.Config, spec *ebpf.CollectionSpec) error {
 
 // Close detaches every program and releases programs and maps.
 func (l *Loaded) Close() error {
+	if l.cgroups != nil {
+		l.cgroups.close()
+	}
 	var errs []error
 	for _, p := range l.Programs {
 		if p.Attachment != nil {
