@@ -122,3 +122,15 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+func TestBTFPath(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	out, code := runCheck(t, "--config.dir=testdata", "--config.names=core,hooks", "--btf.path=/sys/kernel/btf/vmlinux")
+	if code != 0 {
+		t.Errorf("--btf.path with the kernel's own BTF: exit %d:\n%s", code, out)
+	}
+	out, code = runCheck(t, "--config.dir=testdata", "--config.names=core", "--btf.path=testdata/core.yaml")
+	if code == 0 || !strings.Contains(out, "--btf.path testdata/core.yaml") {
+		t.Errorf("--btf.path with a file that is not BTF: exit %d, output does not name it:\n%s", code, out)
+	}
+}
