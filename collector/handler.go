@@ -90,8 +90,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.writeText(w, r, format, all)
 }
 
-// read waits for a read of the maps that started no earlier than this call,
-// starting one if none runs.
+// read waits for the read of the maps in flight, or starts one if none runs:
+// scrapes that arrive while a read runs share its result.
 func (h *Handler) read(ctx context.Context) error {
 	h.mu.Lock()
 	c := h.call

@@ -24,6 +24,8 @@ var (
 		"Time the kernel spent running the program while BPF stats were enabled (see --ebpf.stats).", []string{"config", "program", "id"}, nil)
 	runCountDesc = prometheus.NewDesc(namespace+"_ebpf_program_run_count_total",
 		"Times the kernel ran the program while BPF stats were enabled (see --ebpf.stats).", []string{"config", "program", "id"}, nil)
+	recursionMissesDesc = prometheus.NewDesc(namespace+"_ebpf_program_recursion_misses_total",
+		"Times the kernel skipped the program because another BPF program was running on the CPU (events lost).", []string{"config", "program", "id"}, nil)
 	decoderErrorDesc = prometheus.NewDesc(namespace+"_decoder_errors_total",
 		"Series dropped because a label decoder failed, by config.", []string{"config"}, nil)
 	droppedSeriesDesc = prometheus.NewDesc(namespace+"_series_dropped_total",
@@ -39,7 +41,7 @@ var (
 )
 
 func (s *statusCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{enabledDesc, attachedDesc, programInfoDesc, runTimeDesc, runCountDesc,
+	for _, d := range []*prometheus.Desc{enabledDesc, attachedDesc, programInfoDesc, runTimeDesc, runCountDesc, recursionMissesDesc,
 		decoderErrorDesc, droppedSeriesDesc, mapEntriesDesc, mapMaxEntriesDesc, durationDesc, gathersDesc} {
 		ch <- d
 	}
@@ -75,6 +77,7 @@ func (s *statusCollector) Collect(ch chan<- prometheus.Metric) {
 			if st, err := p.Program.Stats(); err == nil {
 				counter(runTimeDesc, st.Runtime.Seconds(), name, p.Name, id)
 				counter(runCountDesc, float64(st.RunCount), name, p.Name, id)
+				counter(recursionMissesDesc, float64(st.RecursionMisses), name, p.Name, id)
 			}
 		}
 		for mapName, m := range l.Maps {

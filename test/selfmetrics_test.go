@@ -21,6 +21,9 @@ func TestProgramCostAndMapFillMetrics(t *testing.T) {
 	} else {
 		t.Logf("count_getpid: %v runs, %.0f ns per run", runs, rt/runs*1e9)
 	}
+	if got := value(t, fams, "ebpf_exporter_ebpf_program_recursion_misses_total", prog); got < 0 {
+		t.Errorf("recursion_misses_total = %v", got)
+	}
 	// The getpid map holds one entry per process that called getpid since
 	// start: at least the workload's.
 	m := map[string]string{"config": "core", "map": "test_getpid_calls_total"}
