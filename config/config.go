@@ -31,6 +31,11 @@ type Config struct {
 	Metrics     Metrics      `yaml:"metrics"`
 	Kaddrs      []string     `yaml:"kaddrs"`
 	CgroupIDMap *CgroupIDMap `yaml:"cgroup_id_map"`
+	// ProgramAlternatives lists groups of programs that do the same job
+	// through different hooks, best first (say fentry, then tp_btf, then a
+	// tracepoint): the first of a group that loads and attaches runs, the
+	// rest are not loaded. An extension of ours; the reference has none.
+	ProgramAlternatives [][]string `yaml:"program_alternatives"`
 	// Tracing is the reference exporter's OpenTelemetry span export, accepted
 	// for compatibility and reported as unsupported by the loader.
 	Tracing yaml.Node `yaml:"tracing"`

@@ -178,3 +178,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestProgramAlternativesValidation(t *testing.T) {
+	base := "metrics:\n  counters:\n    - {name: a_total, help: b, labels: [{name: x, size: 4, decoders: [{name: uint}]}]}\n"
+	cfg, err := Parse("x", "x.yaml", []byte(base+"program_alternatives:\n  - [fast, slow]\n"))
+	if err != nil || len(cfg.ProgramAlternatives) != 1 || cfg.ProgramAlternatives[0][1] != "slow" {
+		t.Fatalf("valid alternatives: %v %v", cfg, err)
+	}
+	for yaml, want := range map[string]string{
+		"program_alternatives:\n  - [alone]\n":            "at least two programs",
+		"program_alternatives:\n  - [a, b]\n  - [b, c]\n": "more than one group",
+	} {
+		if _, err := Parse("x", "x.yaml", []byte(base+yaml)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", yaml, err, want)
+		}
+	}
+}

@@ -100,6 +100,19 @@ func (c *Config) validate(loc locator) error {
 			return err
 		}
 	}
+	inGroup := map[string]bool{}
+	for i, group := range c.ProgramAlternatives {
+		path := fmt.Sprintf("program_alternatives.%d", i)
+		if len(group) < 2 {
+			return loc.errorf(path, "a group of alternatives needs at least two programs")
+		}
+		for _, name := range group {
+			if inGroup[name] {
+				return loc.errorf(path, "program %q is in more than one group of alternatives", name)
+			}
+			inGroup[name] = true
+		}
+	}
 	if c.CgroupIDMap != nil {
 		if c.CgroupIDMap.Name == "" {
 			return loc.errorf("cgroup_id_map.name", "missing map name")

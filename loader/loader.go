@@ -109,20 +109,71 @@ func LoadSpec(cfg *config.Config, origin string, spec *ebpf.CollectionSpec, opts
 		}
 	}
 
-	names := make([]string, 0, len(spec.Programs))
-	for name := range spec.Programs {
-		names = append(names, name)
+	groups, err := alternativeGroups(cfg, spec)
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("config %s: %w", cfg.Name, err)
 	}
-	sort.Strings(names)
 	collOpts.MapReplacements = l.Maps
-	for _, name := range names {
-		p := l.loadProgram(spec, name, collOpts)
-		if p.Err != nil && opts.Logger != nil {
-			opts.Logger.Error("program not attached", "config", cfg.Name, "program", p.Name, "section", p.Section, "err", p.Err)
+	for _, group := range groups {
+		for _, p := range l.loadFirst(spec, group, collOpts, opts.Logger) {
+			if p.Err != nil && opts.Logger != nil {
+				opts.Logger.Error("program not attached", "config", cfg.Name, "program", p.Name, "section", p.Section, "err", p.Err)
+			}
+			l.Programs = append(l.Programs, p)
 		}
-		l.Programs = append(l.Programs, p)
 	}
 	return l, nil
+}
+
+// alternativeGroups returns the object's programs in groups: the config's
+// program_alternatives, then one group for each other program, by name.
+func alternativeGroups(cfg *config.Config, spec *ebpf.CollectionSpec) ([][]string, error) {
+	grouped := map[string]bool{}
+	var groups [][]string
+	for i, group := range cfg.ProgramAlternatives {
+		for _, name := range group {
+			if _, ok := spec.Programs[name]; !ok {
+				return nil, fmt.Errorf("program_alternatives.%d: the object has no program %s", i, name)
+			}
+			grouped[name] = true
+		}
+		groups = append(groups, group)
+	}
+	var singles []string
+	for name := range spec.Programs {
+		if !grouped[name] {
+			singles = append(singles, name)
+		}
+	}
+	sort.Strings(singles)
+	for _, name := range singles {
+		groups = append(groups, []string{name})
+	}
+	return groups, nil
+}
+
+// loadFirst loads the programs of a group of alternatives in order until one
+// attaches, and returns it. When none attaches, it returns them all, each
+// with its reason.
+func (l *Loaded) loadFirst(spec *ebpf.CollectionSpec, group []string, opts ebpf.CollectionOptions, logger *slog.Logger) []*Program {
+	var failed []*Program
+	for _, name := range group {
+		p := l.loadProgram(spec, name, opts)
+		if p.Err == nil {
+			for _, f := range failed {
+				if f.Program != nil {
+					_ = f.Program.Close() // loaded, but could not attach
+				}
+				if logger != nil {
+					logger.Info("alternative program not used", "config", l.Config.Name, "program", f.Name, "section", f.Section, "reason", f.Err, "using", p.Name)
+				}
+			}
+			return []*Program{p}
+		}
+		failed = append(failed, p)
+	}
+	return failed
 }
 
 func (l *Loaded) loadProgram(spec *ebpf.CollectionSpec, name string, opts ebpf.CollectionOptions) *Program {
