@@ -9,12 +9,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/cilium/ebpf/link"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/ebpf-exporter/ebpf_exporter/config"
@@ -216,6 +218,9 @@ func (c *Collector) Gather(ctx context.Context) ([]Family, error) {
 	for k := range c.stats.duration {
 		c.stats.duration[k] = 0
 	}
+	for _, l := range c.configs {
+		c.runIterators(l)
+	}
 	out := make([]Family, 0, len(c.families))
 	for _, f := range c.families {
 		f.out.Metric = f.out.Metric[:0]
@@ -249,6 +254,29 @@ func (c *Collector) Gather(ctx context.Context) ([]Family, error) {
 		}
 	}
 	return out, nil
+}
+
+// runIterators runs a config's iter/ programs, which fill maps when read,
+// so the maps are current for this scrape.
+func (c *Collector) runIterators(l *loader.Loaded) {
+	for _, p := range l.Programs {
+		if p.Attachment == nil || p.Attachment.Iter == nil {
+			continue
+		}
+		if err := drainIter(p.Attachment.Iter); err != nil {
+			c.opts.Logger.Error("running iterator", "config", l.Config.Name, "program", p.Name, "err", err)
+		}
+	}
+}
+
+func drainIter(it *link.Iter) error {
+	rd, err := it.Open()
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	_, err = io.Copy(io.Discard, rd)
+	return err
 }
 
 // gatherSource reads one source and passes each series to emit.
