@@ -36,6 +36,9 @@ type Config struct {
 	// tracepoint): the first of a group that loads and attaches runs, the
 	// rest are not loaded. An extension of ours; the reference has none.
 	ProgramAlternatives [][]string `yaml:"program_alternatives"`
+	// loc finds the line of a field in the file the config was parsed from.
+	loc locator
+
 	// Tracing is the reference exporter's OpenTelemetry span export, accepted
 	// for compatibility and reported as unsupported by the loader.
 	Tracing yaml.Node `yaml:"tracing"`
@@ -207,13 +210,21 @@ func Parse(name, path string, data []byte) (*Config, error) {
 	}
 	var root yaml.Node
 	_ = yaml.Unmarshal(data, &root)
-	if err := cfg.validate(newLocator(&root)); err != nil {
+	cfg.loc = newLocator(&root)
+	if err := cfg.validate(cfg.loc); err != nil {
 		if ce, ok := err.(*Error); ok {
 			ce.Path = path
 		}
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// ErrorAt returns an error about the field at path (like
+// "metrics.counters.0.filter"), naming the config's file and the field's
+// line, for checks made after parsing.
+func (c *Config) ErrorAt(path string, err error) *Error {
+	return &Error{Path: c.Path, Line: c.loc.line(path), Field: path, Err: err}
 }
 
 func joinLines(lines []string) string {

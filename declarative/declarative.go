@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
-	"gopkg.in/yaml.v3"
 
 	"github.com/ebpf-exporter/ebpf_exporter/config"
 )
@@ -67,7 +65,7 @@ type metric struct {
 // appends the DropsMetric counter to cfg. Errors are *config.Error values
 // naming the YAML line and field.
 func Compile(cfg *config.Config, opts Options) (*ebpf.CollectionSpec, error) {
-	c := &compiler{cfg: cfg, r: &resolver{opts: opts}, loc: newLocator(cfg.Path),
+	c := &compiler{cfg: cfg, r: &resolver{opts: opts},
 		spec: &ebpf.CollectionSpec{Maps: map[string]*ebpf.MapSpec{}, Programs: map[string]*ebpf.ProgramSpec{}}}
 	// A config compiled before carries the drops counter already.
 	counters := cfg.Metrics.Counters[:0:0]
@@ -112,12 +110,11 @@ func Compile(cfg *config.Config, opts Options) (*ebpf.CollectionSpec, error) {
 type compiler struct {
 	cfg  *config.Config
 	r    *resolver
-	loc  locator
 	spec *ebpf.CollectionSpec
 }
 
 func (c *compiler) errorf(path, format string, args ...any) error {
-	return &config.Error{Path: c.cfg.Path, Line: c.loc.line(path), Field: path, Err: fmt.Errorf(format, args...)}
+	return c.cfg.ErrorAt(path, fmt.Errorf(format, args...))
 }
 
 // exprErr turns an error from compiling the expression src of field path
@@ -492,54 +489,6 @@ func alignUp(n, a int) int {
 		return n
 	}
 	return (n + a - 1) / a * a
-}
-
-// locator finds the line of a field of the config file.
-type locator struct{ root *yaml.Node }
-
-func newLocator(path string) locator {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return locator{}
-	}
-	var root yaml.Node
-	if yaml.Unmarshal(data, &root) != nil {
-		return locator{}
-	}
-	return locator{root: &root}
-}
-
-func (l locator) line(path string) int {
-	n := l.root
-	if n == nil {
-		return 0
-	}
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	best := n.Line
-	for _, part := range strings.Split(path, ".") {
-		var next *yaml.Node
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == part {
-					best, next = n.Content[i].Line, n.Content[i+1]
-					break
-				}
-			}
-		case yaml.SequenceNode:
-			if idx, err := strconv.Atoi(part); err == nil && idx < len(n.Content) {
-				next = n.Content[idx]
-				best = next.Line
-			}
-		}
-		if next == nil {
-			return best
-		}
-		n = next
-	}
-	return best
 }
 
 // Dump lists a generated collection: its maps, then each program's
