@@ -3,7 +3,7 @@ package decoder
 import "testing"
 
 func TestPCIClass(t *testing.T) {
-	runDecodeCases(t, &PCIClass{db: newPCIDB("testdata/pci.ids")}, []decodeCase{
+	runDecodeCases(t, pciClass(newPCIDB("testdata/pci.ids")), []decodeCase{
 		{name: "unclassified", in: []byte("0"), out: "Unclassified device"},
 		{name: "network", in: []byte("2"), out: "Network controller"},
 		{name: "ff", in: []byte("255"), out: "Unassigned class"},
@@ -11,7 +11,7 @@ func TestPCIClass(t *testing.T) {
 		{name: "too big", in: []byte("256"), err: "class 256 does not fit in 8 bits"},
 		{name: "garbage", in: nil, err: "is not a decimal unsigned integer"},
 	})
-	runDecodeCases(t, &PCIClass{db: newPCIDB("")}, []decodeCase{
+	runDecodeCases(t, pciClass(newPCIDB("")), []decodeCase{
 		{name: "no database", in: []byte("2"), out: "0x02"},
 	})
 }

@@ -3,7 +3,7 @@ package decoder
 import "testing"
 
 func TestPCISubclass(t *testing.T) {
-	runDecodeCases(t, &PCISubclass{db: newPCIDB("testdata/pci.ids")}, []decodeCase{
+	runDecodeCases(t, pciSubclass(newPCIDB("testdata/pci.ids")), []decodeCase{
 		{name: "ethernet", in: []byte("512"), out: "Ethernet controller"},        // 0x0200
 		{name: "nvme", in: []byte("264"), out: "Non-Volatile memory controller"}, // 0x0108
 		{name: "zero", in: []byte("0"), out: "Non-VGA unclassified device"},
@@ -13,7 +13,7 @@ func TestPCISubclass(t *testing.T) {
 		{name: "too big", in: []byte("65536"), err: "does not fit in 16 bits"},
 		{name: "garbage", in: []byte("-1"), err: "is not a decimal unsigned integer"},
 	})
-	runDecodeCases(t, &PCISubclass{db: newPCIDB("")}, []decodeCase{
+	runDecodeCases(t, pciSubclass(newPCIDB("")), []decodeCase{
 		{name: "no database", in: []byte("512"), out: "0x0200"},
 	})
 }

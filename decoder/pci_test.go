@@ -27,7 +27,7 @@ func TestFindPCIIDs(t *testing.T) {
 
 func TestPCIReadError(t *testing.T) {
 	// A directory exists but cannot be read as a file.
-	runDecodeCases(t, &PCIVendor{db: newPCIDB("testdata")}, []decodeCase{
+	runDecodeCases(t, pciVendor(newPCIDB("testdata")), []decodeCase{
 		{name: "unreadable", in: []byte("1"), err: "reading pci.ids"},
 	})
 }
