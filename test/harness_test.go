@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,39 +20,15 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/ebpf-exporter/ebpf_exporter/internal/exportertest"
 	"github.com/ebpf-exporter/ebpf_exporter/internal/testenv"
 )
 
 // targetPath is where the uprobe and USDT configs expect the workload binary.
 const targetPath = "/tmp/ebpf_exporter_test/target"
 
-var (
-	buildOnce   sync.Once
-	exporterBin string
-	buildErr    error
-)
-
-// exporterBinary builds cmd/ebpf_exporter once per test run.
-func exporterBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ebpf_exporter_bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		exporterBin = filepath.Join(dir, "ebpf_exporter")
-		cmd := exec.Command("go", "build", "-o", exporterBin, "../cmd/ebpf_exporter")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return exporterBin
-}
+// exporterBinary is the exporter binary under test.
+func exporterBinary(t *testing.T) string { return exportertest.Binary(t) }
 
 var targetOnce sync.Once
 var targetErr error
@@ -91,32 +66,9 @@ type exporter struct {
 	logs *syncBuffer
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+type syncBuffer = exportertest.LogBuffer
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+func freeAddr(t *testing.T) string { return exportertest.FreeAddr(t, "127.0.0.1") }
 
 // startExporter runs the exporter with args and waits until it serves metrics.
 func startExporter(t *testing.T, args ...string) *exporter {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,43 +20,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ebpf-exporter/ebpf_exporter/internal/exportertest"
 	"github.com/ebpf-exporter/ebpf_exporter/internal/testenv"
 )
 
-// BinEnv names a prebuilt exporter binary to test instead of building
-// ../../cmd/ebpf_exporter.
-const BinEnv = "EBPF_EXPORTER_BIN"
-
-var (
-	buildOnce   sync.Once
-	exporterBin string
-	buildErr    error
-)
-
-// exporterBinary builds cmd/ebpf_exporter once per test run.
-func exporterBinary(t *testing.T) string {
-	t.Helper()
-	if bin := os.Getenv(BinEnv); bin != "" {
-		return bin
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ebpf_exporter_e2e")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		exporterBin = filepath.Join(dir, "ebpf_exporter")
-		cmd := exec.Command("go", "build", "-o", exporterBin, "../../cmd/ebpf_exporter")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return exporterBin
-}
+// exporterBinary is the exporter binary under test
+// ($EBPF_EXPORTER_BIN, or a build of cmd/ebpf_exporter).
+func exporterBinary(t *testing.T) string { return exportertest.Binary(t) }
 
 // lookTool finds a binary on PATH, skipping the test (a failure under
 // EBPF_EXPORTER_REQUIRE_PRIVILEGED=1) when it is missing.
@@ -70,35 +39,9 @@ func lookTool(t *testing.T, name, pkg string) string {
 	return p
 }
 
-// logBuffer collects a process's output.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+type logBuffer = exportertest.LogBuffer
 
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// freeAddr returns a free TCP address on host (any 127.0.0.0/8 address
-// works on Linux loopback).
-func freeAddr(t *testing.T, host string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		t.Fatalf("listening on %s: %v", host, err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+func freeAddr(t *testing.T, host string) string { return exportertest.FreeAddr(t, host) }
 
 // process is a started child process, stopped with SIGTERM at cleanup.
 type process struct {
