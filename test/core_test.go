@@ -182,3 +182,13 @@ func TestShutdownReleasesPrograms(t *testing.T) {
 		}
 	}
 }
+
+func TestKaddrs(t *testing.T) {
+	e := startExporter(t, "--config.dir=testdata", "--config.names=kaddrs")
+	requireAttached(t, e.scrape(), "kaddrs")
+	pid, _ := target(t, "getpid", "64")
+	labels := map[string]string{"symbol": "vfs_read", "pid": strconv.Itoa(pid)}
+	if got := value(t, e.scrape(), "ebpf_exporter_test_kaddr_getpid_calls_total", labels); got != 64 {
+		t.Errorf("calls keyed by kaddr_vfs_read decoded with ksym: got %v, want 64", got)
+	}
+}
