@@ -2,6 +2,7 @@
 /* bio-size: block request sizes at issue, by device and op. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 #include "maps.bpf.h"
 #include "block.bpf.h"
 
@@ -21,18 +22,43 @@ struct {
 	__type(value, u64);
 } bio_size_bytes SEC(".maps");
 
-SEC("tracepoint/block/block_rq_issue")
-int block_rq_issue(struct trace_event_raw_block_rq *ctx)
+static __always_inline void on_issue(u32 dev, u32 nr_sector, u32 op)
 {
 	struct hist_key key = {};
-	u64 bytes = (u64)ctx->nr_sector << 9;
+
+	key.dev = encode_dev(dev);
+	key.op = op;
+	observe_exp2(increment_map, &bio_size_bytes, &key, &key.bucket,
+		     (u64)nr_sector << 9, SIZE_BUCKET_MAX);
+}
+
+/*
+ * Two forms of the hook, grouped by program_alternatives in bio-size.yaml;
+ * the loader runs the first that loads and attaches. Both pass what the
+ * tracepoint records: dev, nr_sector and the operation of its rwbs.
+ *
+ * tp_btf (BTF-typed raw tracepoint, Linux 5.5+) first: it is only skipped
+ * when this same program is already running on the CPU, and it fills no perf
+ * trace record. A classic tracepoint program is skipped whenever any kprobe,
+ * perf event or classic tracepoint program runs on the CPU (a recursion
+ * miss): completions run in interrupt or softirq context, which may
+ * interrupt one.
+ */
+SEC("tp_btf/block_rq_issue")
+int BPF_PROG(block_rq_issue_btf, struct request___block *rq)
+{
+	on_issue(rq_dev(rq), rq_trace_nr_sectors(rq), rq_op(rq));
+	return 0;
+}
+
+/* The fallback: the classic tracepoint, for kernels without tp_btf. */
+SEC("tracepoint/block/block_rq_issue")
+int block_rq_issue_tp(struct trace_event_raw_block_rq *ctx)
+{
 	char c, n;
 
-	key.dev = encode_dev(ctx->dev);
 	read_rwbs(ctx, c, n);
-	key.op = rwbs_op(c, n);
-	observe_exp2(increment_map, &bio_size_bytes, &key, &key.bucket, bytes,
-		     SIZE_BUCKET_MAX);
+	on_issue(ctx->dev, ctx->nr_sector, rwbs_op(c, n));
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 /* biolatency: block request latency, issue to completion, by device and op. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 #include "maps.bpf.h"
 #include "block.bpf.h"
 
@@ -37,39 +38,79 @@ struct {
 	__type(value, u64);
 } bio_latency_seconds SEC(".maps");
 
-SEC("tracepoint/block/block_rq_issue")
-int block_rq_issue(struct trace_event_raw_block_rq *ctx)
+static __always_inline void on_issue(u32 dev, u64 sector)
 {
 	struct start_key key = {};
 	u64 ts = bpf_ktime_get_ns();
 
-	key.dev = ctx->dev;
-	key.sector = ctx->sector;
+	key.dev = dev;
+	key.sector = sector;
 	bpf_map_update_elem(&start, &key, &ts, BPF_ANY);
-	return 0;
 }
 
-SEC("tracepoint/block/block_rq_complete")
-int block_rq_complete(struct trace_event_raw_block_rq_completion *ctx)
+static __always_inline void on_complete(u32 dev, u64 sector, u32 op)
 {
 	struct start_key skey = {};
 	struct hist_key hkey = {};
 	u64 *tsp, delta;
-	char c, n;
 
-	skey.dev = ctx->dev;
-	skey.sector = ctx->sector;
+	skey.dev = dev;
+	skey.sector = sector;
 	tsp = bpf_map_lookup_elem(&start, &skey);
 	if (!tsp)
-		return 0;
+		return;
 	delta = bpf_ktime_get_ns() - *tsp;
 	bpf_map_delete_elem(&start, &skey);
 
-	hkey.dev = encode_dev(ctx->dev);
-	read_rwbs(ctx, c, n);
-	hkey.op = rwbs_op(c, n);
+	hkey.dev = encode_dev(dev);
+	hkey.op = op;
 	observe_exp2(increment_map, &bio_latency_seconds, &hkey, &hkey.bucket,
 		     ns_to_units(delta), TIME_BUCKET_MAX);
+}
+
+/*
+ * Two forms of each hook, grouped by program_alternatives in
+ * biolatency.yaml; the loader runs the first that loads and attaches. Both
+ * pass what the tracepoints record: dev and sector (blk_rq_trace_sector at
+ * issue, blk_rq_pos at completion), and at completion the operation of its
+ * rwbs.
+ *
+ * tp_btf (BTF-typed raw tracepoint, Linux 5.5+) first: it is only skipped
+ * when this same program is already running on the CPU, and it fills no perf
+ * trace record. A classic tracepoint program is skipped whenever any kprobe,
+ * perf event or classic tracepoint program runs on the CPU (a recursion
+ * miss): completions run in interrupt or softirq context, which may
+ * interrupt one.
+ */
+SEC("tp_btf/block_rq_issue")
+int BPF_PROG(block_rq_issue_btf, struct request___block *rq)
+{
+	on_issue(rq_dev(rq), rq_trace_sector(rq));
+	return 0;
+}
+
+SEC("tp_btf/block_rq_complete")
+int BPF_PROG(block_rq_complete_btf, struct request___block *rq)
+{
+	on_complete(rq_dev(rq), rq->__sector, rq_op(rq));
+	return 0;
+}
+
+/* The fallback: classic tracepoints, for kernels without tp_btf. */
+SEC("tracepoint/block/block_rq_issue")
+int block_rq_issue_tp(struct trace_event_raw_block_rq *ctx)
+{
+	on_issue(ctx->dev, ctx->sector);
+	return 0;
+}
+
+SEC("tracepoint/block/block_rq_complete")
+int block_rq_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
+{
+	char c, n;
+
+	read_rwbs(ctx, c, n);
+	on_complete(ctx->dev, ctx->sector, rwbs_op(c, n));
 	return 0;
 }
 
