@@ -42,19 +42,19 @@ var catalogue = []Entry{
 	{
 		Name:    "bio-size",
 		Summary: "Histogram of block request sizes at issue, by device and operation.",
-		Needs:   "tracepoints (block/block_rq_issue), BTF",
+		Needs:   "tp_btf (block_rq_issue; Linux 5.15+) or else tracepoints (block/block_rq_issue), BTF",
 		Default: true,
 	},
 	{
 		Name:    "biolatency",
 		Summary: "Histogram of block request latency from issue to completion, by device and operation.",
-		Needs:   "tracepoints (block/block_rq_issue, block/block_rq_complete), BTF",
+		Needs:   "tp_btf (block_rq_issue, block_rq_complete; Linux 5.15+) or else tracepoints (block/block_rq_issue, block/block_rq_complete), BTF",
 		Default: true,
 	},
 	{
 		Name:    "exec",
 		Summary: "Count of successful execs (new process images), by CPU.",
-		Needs:   "tracepoints (sched/sched_process_exec), BTF",
+		Needs:   "tp_btf (sched_process_exec) or else tracepoints (sched/sched_process_exec), BTF",
 		Default: true,
 	},
 	{
@@ -72,7 +72,7 @@ var catalogue = []Entry{
 	{
 		Name:    "page-faults",
 		Summary: "Count of page faults, user mode versus kernel mode.",
-		Needs:   "tracepoints (exceptions/page_fault_user, page_fault_kernel; x86 only), BTF",
+		Needs:   "tp_btf or else tracepoints (exceptions/page_fault_user, page_fault_kernel; x86 only), BTF",
 		Default: false,
 	},
 	{
@@ -84,37 +84,37 @@ var catalogue = []Entry{
 	{
 		Name:    "skb-drops",
 		Summary: "Count of packets dropped by the kernel, by drop reason.",
-		Needs:   "tracepoints (skb/kfree_skb with a reason field: Linux 5.17+), BTF",
+		Needs:   "tp_btf or else tracepoints (skb/kfree_skb with a reason: Linux 5.17+), BTF",
 		Default: true,
 	},
 	{
 		Name:    "softirqs",
 		Summary: "Count and run time histogram of softirq handlers, by kind.",
-		Needs:   "tracepoints (irq/softirq_entry, irq/softirq_exit), BTF",
+		Needs:   "tp_btf or else tracepoints (irq/softirq_entry, irq/softirq_exit), BTF",
 		Default: true,
 	},
 	{
 		Name:    "syscalls",
 		Summary: "Count of system calls by syscall, and of failed ones by syscall and errno.",
-		Needs:   "tracepoints (raw_syscalls/sys_enter, raw_syscalls/sys_exit), BTF",
+		Needs:   "tp_btf or else tracepoints (raw_syscalls/sys_enter, raw_syscalls/sys_exit), BTF",
 		Default: false,
 	},
 	{
 		Name:    "tcp-connect",
 		Summary: "Histogram of active TCP connect latency, SYN_SENT to ESTABLISHED.",
-		Needs:   "tracepoints (sock/inet_sock_set_state), BTF",
+		Needs:   "tp_btf (sk_protocol a u16: Linux 5.6+) or else tracepoints (sock/inet_sock_set_state), BTF",
 		Default: true,
 	},
 	{
 		Name:    "tcp-retransmit",
 		Summary: "Count of TCP retransmits, by address family and socket state.",
-		Needs:   "tracepoints (tcp/tcp_retransmit_skb), BTF",
+		Needs:   "tp_btf or else tracepoints (tcp/tcp_retransmit_skb), BTF",
 		Default: true,
 	},
 	{
 		Name:    "timers",
 		Summary: "Count of kernel timers started, by callback function.",
-		Needs:   "tracepoints (timer/timer_start), BTF",
+		Needs:   "tp_btf or else tracepoints (timer/timer_start), BTF",
 		Default: true,
 	},
 }
