@@ -334,7 +334,23 @@ func (g *prog) argPath(i int, a btfArg, chain []*node) (*leaf, error) {
 	var cur access
 	path := a.name
 	for _, c := range chain {
-		if inReg {
+		if !inReg && pointee(typ) == nil {
+			// A member of a struct in memory: the same load, further on.
+			off, mt, ok, err := findMember(typ, c.name)
+			if err != nil {
+				return nil, errAt(c.pos, "%s: %v", path, err)
+			}
+			if !ok {
+				return nil, errAt(c.pos, "%s is %s and has no member %s", path, typeName(typ), c.name)
+			}
+			cur.off += off
+			typ = mt
+		} else {
+			// A member behind a pointer: the argument itself, or a pointer
+			// in memory that must be loaded first.
+			if !inReg {
+				l.derefs = append(l.derefs, cur)
+			}
 			s := pointee(typ)
 			if s == nil {
 				return nil, errAt(c.pos, "%s is %s, not a pointer to a struct: it has no member %s", path, typeName(typ), c.name)
@@ -348,31 +364,6 @@ func (g *prog) argPath(i int, a btfArg, chain []*node) (*leaf, error) {
 			}
 			cur = access{off: off, direct: g.p.kind == kindTPBTF}
 			typ, inReg = mt, false
-		} else {
-			if pointee(typ) != nil {
-				l.derefs = append(l.derefs, cur)
-				inReg = true
-				s := pointee(typ)
-				off, mt, ok, err := findMember(s, c.name)
-				if err != nil {
-					return nil, errAt(c.pos, "%s: %v", path, err)
-				}
-				if !ok {
-					return nil, errAt(c.pos, "%s has no member %s (%s has: %s)", path, c.name, typeName(s), memberNames(s))
-				}
-				cur = access{off: off, direct: g.p.kind == kindTPBTF}
-				typ, inReg = mt, false
-			} else {
-				off, mt, ok, err := findMember(typ, c.name)
-				if err != nil {
-					return nil, errAt(c.pos, "%s: %v", path, err)
-				}
-				if !ok {
-					return nil, errAt(c.pos, "%s is %s and has no member %s", path, typeName(typ), c.name)
-				}
-				cur.off += off
-				typ = mt
-			}
 		}
 		path += c.op + c.name
 	}
