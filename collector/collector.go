@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	dto "github.com/prometheus/client_model/go"
 
@@ -48,6 +49,7 @@ type Collector struct {
 
 	// mu guards everything below; a gather holds it for its whole run.
 	mu       sync.Mutex
+	counter  *mapread.Reader // counts the entries of maps that are not metrics
 	configs  []*loader.Loaded
 	families []*family
 	stats    stats
@@ -89,7 +91,7 @@ func New(opts Options) *Collector {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Collector{opts: opts, stats: stats{
+	return &Collector{opts: opts, counter: mapread.NewReader(), stats: stats{
 		decoderErrors: map[string]float64{},
 		droppedSeries: map[[2]string]float64{},
 		mapEntries:    map[[2]string]int{},
@@ -253,7 +255,38 @@ func (c *Collector) Gather(ctx context.Context) ([]Family, error) {
 			out = append(out, fam)
 		}
 	}
+	c.countOtherMaps(ctx)
 	return out, nil
+}
+
+// countOtherMaps records how full the hash maps that are not metrics are
+// (start-time maps and the like): when one fills, programs drop events.
+func (c *Collector) countOtherMaps(ctx context.Context) {
+	metricMaps := map[[2]string]bool{}
+	for _, f := range c.families {
+		for _, s := range f.sources {
+			metricMaps[[2]string{s.loaded.Config.Name, s.mapName}] = true
+		}
+	}
+	for _, l := range c.configs {
+		for name, m := range l.Maps {
+			key := [2]string{l.Config.Name, name}
+			if metricMaps[key] || ctx.Err() != nil {
+				continue
+			}
+			switch m.Type() {
+			case ebpf.Hash, ebpf.LRUHash, ebpf.PerCPUHash, ebpf.LRUCPUHash:
+			default:
+				continue
+			}
+			n, err := c.counter.Count(m)
+			if err != nil {
+				c.opts.Logger.Debug("counting map entries", "config", l.Config.Name, "map", name, "err", err)
+				continue
+			}
+			c.stats.mapEntries[key] = n
+		}
+	}
 }
 
 // runIterators runs a config's iter/ programs, which fill maps when read,

@@ -103,7 +103,7 @@ func (r *Reader) ReadContext(ctx context.Context, m *ebpf.Map, fn func(key []byt
 		return fmt.Errorf("map %s: value size %d bytes is not supported: want 8 (u64) or 4 (u32)", m, valueSize)
 	}
 	if _, ok := r.noBatch[m]; !ok {
-		err := r.readBatch(ctx, m, fn)
+		err := r.readBatch(ctx, m, nil, fn)
 		if !errors.Is(err, ebpf.ErrNotSupported) {
 			return err
 		}
@@ -119,12 +119,30 @@ func (r *Reader) Count(m *ebpf.Map) (int, error) {
 	case ebpf.Array, ebpf.PerCPUArray:
 		return int(m.MaxEntries()), nil
 	}
+	// Only keys matter: count batches of any value size, without
+	// summing values.
 	n := 0
-	err := r.Read(m, func([]byte, uint64) { n++ })
+	err := r.readBatch(context.Background(), m, func(batch int) { n += batch }, nil)
+	if errors.Is(err, ebpf.ErrNotSupported) {
+		n = 0
+		var key []byte
+		next := make([]byte, m.KeySize())
+		for {
+			if err := m.NextKey(key, next); errors.Is(err, ebpf.ErrKeyNotExist) {
+				return n, nil
+			} else if err != nil {
+				return n, fmt.Errorf("map %s: %w", m, err)
+			}
+			n++
+			key = append(key[:0], next...)
+		}
+	}
 	return n, err
 }
 
-func (r *Reader) readBatch(ctx context.Context, m *ebpf.Map, fn func(key []byte, value uint64)) error {
+// readBatch reads m in batches, passing each batch's size to counted (if
+// not nil) and its entries to fn (if not nil).
+func (r *Reader) readBatch(ctx context.Context, m *ebpf.Map, counted func(int), fn func(key []byte, value uint64)) error {
 	s, err := batchShape(m)
 	if err != nil {
 		return err
@@ -153,7 +171,12 @@ func (r *Reader) readBatch(ctx context.Context, m *ebpf.Map, fn func(key []byte,
 			}
 			return fmt.Errorf("map %s: %w", m, err)
 		}
-		emit(b, s, n, fn)
+		if counted != nil {
+			counted(n)
+		}
+		if fn != nil {
+			emit(b, s, n, fn)
+		}
 		if done {
 			return nil
 		}

@@ -335,3 +335,36 @@ func TestReadContextCancelled(t *testing.T) {
 		t.Fatalf("cancelled read: err %v after %d entries, want context.Canceled after 0", err, n)
 	}
 }
+
+func TestCountAnyValueSize(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	for _, typ := range []ebpf.MapType{ebpf.Hash, ebpf.LRUHash, ebpf.PerCPUHash} {
+		m, err := ebpf.NewMap(&ebpf.MapSpec{Type: typ, KeySize: 8, ValueSize: 24, MaxEntries: 10000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		value := make([]byte, 24)
+		var perCPU [][]byte
+		if typ == ebpf.PerCPUHash {
+			cpus, _ := ebpf.PossibleCPU()
+			for range cpus {
+				perCPU = append(perCPU, make([]byte, 24))
+			}
+		}
+		for i := uint64(0); i < 5000; i++ {
+			if perCPU != nil {
+				err = m.Put(i, perCPU)
+			} else {
+				err = m.Put(i, value)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := NewReader().Count(m)
+		if err != nil || n != 5000 {
+			t.Errorf("%v with 24-byte values: Count = %d, %v; want 5000", typ, n, err)
+		}
+		m.Close()
+	}
+}

@@ -40,3 +40,16 @@ func TestProgramCostAndMapFillMetrics(t *testing.T) {
 		t.Errorf("getpid calls = %v, want %d", got, n)
 	}
 }
+
+func TestMapEntriesOfStartMaps(t *testing.T) {
+	e := startExporter(t, "--config.names=runqlat")
+	requireAttached(t, e.scrape(), "runqlat")
+	m := map[string]string{"config": "runqlat", "map": "start"}
+	fams := e.scrape()
+	if got := value(t, fams, "ebpf_exporter_map_max_entries", m); got != 16384 {
+		t.Errorf("max entries of runqlat's start map: %v, want 16384", got)
+	}
+	if got := value(t, fams, "ebpf_exporter_map_entries", m); got < 0 || got > 16384 {
+		t.Errorf("entries of runqlat's start map: %v", got)
+	}
+}
