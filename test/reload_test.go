@@ -5,10 +5,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cilium/ebpf"
 )
 
 // bpfFDs counts the process's file descriptors by kind: bpf-prog, bpf-map,
@@ -82,14 +85,42 @@ func TestHotReloadKeepsUnchangedAndLeaksNothing(t *testing.T) {
 	t.Logf("file descriptors before reloads: %v", initial)
 
 	const reloads = 100
+	replaced := map[string]bool{} // ids of programs that reloads replaced
 	for i := 0; i < reloads; i++ {
 		// Change hooks.yaml every time (its help text), keep core.yaml.
 		changed := strings.Replace(string(hooks), "help: getppid calls by process", fmt.Sprintf("help: getppid calls by process (v%d)", i), 1)
 		writeFile(t, filepath.Join(dir, "hooks.yaml"), []byte(changed))
+		before := programIDs(t, e, "hooks")
 		if code, body := reloadOnce(t, e); code != 200 {
 			t.Fatalf("reload %d: status %d: %s", i, code, body)
 		}
+		for _, id := range before {
+			replaced[id] = true
+		}
 	}
+	// Every replaced program is gone from the kernel (ids are never reused
+	// soon, so this holds whatever else runs on the machine); the kernel
+	// frees them asynchronously.
+	for _, id := range programIDs(t, e, "hooks") {
+		delete(replaced, id)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for id := range replaced {
+		n, _ := strconv.Atoi(id)
+		for {
+			p, err := ebpf.NewProgramFromID(ebpf.ProgramID(n))
+			if err != nil {
+				break
+			}
+			p.Close()
+			if time.Now().After(deadline) {
+				t.Errorf("program %d, replaced by a reload, is still loaded", n)
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	t.Logf("%d programs replaced by %d reloads, none left loaded", len(replaced), reloads)
 	after := bpfFDs(t, e.cmd.Process.Pid)
 	t.Logf("file descriptors after %d reloads: %v", reloads, after)
 	for kind, n := range initial {
@@ -128,7 +159,7 @@ func TestHotReloadKeepsUnchangedAndLeaksNothing(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, "hooks.yaml"), hooks)
 	_ = e.cmd.Process.Signal(syscall.SIGHUP)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline = time.Now().Add(10 * time.Second)
 	for {
 		ids := programIDs(t, e, "hooks")
 		changed := false
