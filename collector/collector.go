@@ -22,6 +22,7 @@ import (
 
 	"github.com/ebpf-exporter/ebpf_exporter/config"
 	"github.com/ebpf-exporter/ebpf_exporter/decoder"
+	"github.com/ebpf-exporter/ebpf_exporter/eventsink"
 	"github.com/ebpf-exporter/ebpf_exporter/histogram"
 	"github.com/ebpf-exporter/ebpf_exporter/loader"
 	"github.com/ebpf-exporter/ebpf_exporter/mapread"
@@ -49,7 +50,8 @@ type Collector struct {
 
 	// mu guards everything below; a gather holds it for its whole run.
 	mu       sync.Mutex
-	counter  *mapread.Reader // counts the entries of maps that are not metrics
+	sinks    map[sinkKey]*eventsink.Sink // perf_event_array counters
+	counter  *mapread.Reader             // counts the entries of maps that are not metrics
 	configs  []*loader.Loaded
 	families []*family
 	stats    stats
@@ -63,6 +65,24 @@ type stats struct {
 	duration      map[string]float64    // by config: seconds spent reading and decoding in the last gather
 	lastErrors    map[string]error      // by metric
 	gathers       float64               // reads of all metric maps
+}
+
+// Close stops the readers of perf_event_array counters.
+func (c *Collector) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for key, s := range c.sinks {
+		errs = append(errs, s.Close())
+		delete(c.sinks, key)
+	}
+	return errors.Join(errs...)
+}
+
+// sinkKey names a perf_event_array counter of a loaded config.
+type sinkKey struct {
+	loaded *loader.Loaded
+	name   string
 }
 
 // family is one exported metric name, fed by one or more configs.
@@ -91,7 +111,7 @@ func New(opts Options) *Collector {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Collector{opts: opts, counter: mapread.NewReader(), stats: stats{
+	return &Collector{opts: opts, counter: mapread.NewReader(), sinks: map[sinkKey]*eventsink.Sink{}, stats: stats{
 		decoderErrors: map[string]float64{},
 		droppedSeries: map[[2]string]float64{},
 		mapEntries:    map[[2]string]int{},
@@ -154,24 +174,49 @@ func (c *Collector) SetConfigs(configs []*loader.Loaded) error {
 		f.sources = append(f.sources, s)
 		return nil
 	}
+	sinks := map[sinkKey]*eventsink.Sink{}
+	var started []*eventsink.Sink
+	fail := func(err error) error {
+		for _, s := range started {
+			_ = s.Close()
+		}
+		return err
+	}
 	for _, l := range configs {
 		for _, m := range l.Config.Metrics.Counters {
 			if m.PerfEventArray {
+				key := sinkKey{l, m.Name}
+				if s, ok := c.sinks[key]; ok {
+					sinks[key] = s
+					continue
+				}
+				s, err := eventsink.Start(l.Config.Name, m, l.Maps[m.Name], c.opts.Decoders, c.opts.Logger)
+				if err != nil {
+					return fail(fmt.Errorf("config %s: %w", l.Config.Name, err))
+				}
+				started = append(started, s)
+				sinks[key] = s
 				continue
 			}
 			if err := add(l, m.Name, m.Help, m.Labels, nil); err != nil {
-				return err
+				return fail(err)
 			}
 		}
 		for i := range l.Config.Metrics.Histograms {
 			m := &l.Config.Metrics.Histograms[i]
 			if err := add(l, m.Name, m.Help, m.Labels, m); err != nil {
-				return err
+				return fail(err)
 			}
+		}
+	}
+	for key, s := range c.sinks {
+		if sinks[key] == nil {
+			_ = s.Close()
 		}
 	}
 	c.configs = configs
 	c.families = families
+	c.sinks = sinks
 	return nil
 }
 
@@ -253,6 +298,11 @@ func (c *Collector) Gather(ctx context.Context) ([]Family, error) {
 				fam.counters = f.counters
 			}
 			out = append(out, fam)
+		}
+	}
+	for _, s := range c.sinks {
+		for _, f := range s.Families() {
+			out = append(out, Family{MetricFamily: f})
 		}
 	}
 	c.countOtherMaps(ctx)

@@ -86,7 +86,13 @@ func (s *statusCollector) Collect(ch chan<- prometheus.Metric) {
 				gauge(mapMaxEntriesDesc, float64(m.MaxEntries()), name, mapName)
 			}
 		}
-		counter(decoderErrorDesc, c.stats.decoderErrors[name], name)
+		errs := c.stats.decoderErrors[name]
+		for key, sink := range c.sinks {
+			if key.loaded == l {
+				errs += sink.DecodeErrors()
+			}
+		}
+		counter(decoderErrorDesc, errs, name)
 		if d, ok := c.stats.duration[name]; ok {
 			gauge(durationDesc, d, name)
 		}

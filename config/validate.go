@@ -83,8 +83,8 @@ func (c *Config) validate(loc locator) error {
 		if m.PerfEventArray && m.Declarative() {
 			return loc.errorf(path+".perf_event_array", "perf_event_array counters cannot be declarative")
 		}
-		if m.PerfEventArray && m.FlushInterval <= 0 {
-			return loc.errorf(path+".flush_interval", "perf_event_array counters need a positive flush_interval")
+		if m.FlushInterval < 0 {
+			return loc.errorf(path+".flush_interval", "must not be negative")
 		}
 	}
 	for i := range c.Metrics.Histograms {

@@ -103,11 +103,6 @@ func LoadSpec(cfg *config.Config, origin string, spec *ebpf.CollectionSpec, opts
 			return nil, fmt.Errorf("config %s: %w", cfg.Name, err)
 		}
 	}
-	for _, c := range cfg.Metrics.Counters {
-		if c.PerfEventArray && opts.Logger != nil {
-			opts.Logger.Warn("perf_event_array counters are not supported yet; the metric is not exported", "config", cfg.Name, "metric", c.Name)
-		}
-	}
 
 	groups, err := alternativeGroups(cfg, spec)
 	if err != nil {
@@ -266,6 +261,13 @@ func CheckMetricMaps(cfg *config.Config, spec *ebpf.CollectionSpec) error {
 	}
 	for _, c := range cfg.Metrics.Counters {
 		if c.PerfEventArray {
+			m, ok := spec.Maps[c.Name]
+			if !ok {
+				return fmt.Errorf("metric %s: the object has no map named %s", c.Name, c.Name)
+			}
+			if m.Type != ebpf.PerfEventArray {
+				return fmt.Errorf("metric %s: perf_event_array is set but map %s is a %s, not a PerfEventArray", c.Name, c.Name, m.Type)
+			}
 			continue
 		}
 		if err := check(c.Name, c.Labels); err != nil {

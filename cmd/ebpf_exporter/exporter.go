@@ -183,6 +183,9 @@ func (ex *exporter) close() {
 	defer ex.reloadMu.Unlock()
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
+	if ex.collector != nil {
+		_ = ex.collector.Close()
+	}
 	for _, name := range ex.order {
 		if err := ex.running[name].loaded.Close(); err != nil {
 			ex.logger.Error("closing config", "config", name, "err", err)
