@@ -257,8 +257,9 @@ func (l *Layout) fillNative(x *exposition, s *Series) {
 			x.offsets[nspans], x.lengths[nspans] = int32(gap), 1
 			nspans++
 		}
-		x.deltas = append(x.deltas, int64(c)-prevCount)
-		prevCount = int64(c)
+		n := int64(min(c, math.MaxInt64)) // the format's bucket counts are int64: saturate
+		x.deltas = append(x.deltas, n-prevCount)
+		prevCount = n
 		lastIdx = idx
 	}
 	if nspans == 0 {

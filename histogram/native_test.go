@@ -210,6 +210,19 @@ func TestNativeOverflow(t *testing.T) {
 	}
 }
 
+func TestNativeSaturates(t *testing.T) {
+	// Native bucket counts are int64 in the format: a count above 2^63-1
+	// is sent as 2^63-1, never as a negative delta.
+	h := config.Histogram{Name: "x", BucketType: config.BucketExp2, BucketMax: 4}
+	_, pb := histogramOf(t, h, DefaultOptions, map[uint64]uint64{1: 1<<63 + 5, 2: 3})
+	if want := []int64{math.MaxInt64, 3 - math.MaxInt64}; !slicesEqual(pb.GetPositiveDelta(), want) {
+		t.Errorf("deltas %v, want %v", pb.GetPositiveDelta(), want)
+	}
+	if pb.GetSampleCount() != 1<<63+8 {
+		t.Errorf("_count %d, want 2^63+8", pb.GetSampleCount())
+	}
+}
+
 func TestNativeEmpty(t *testing.T) {
 	// An empty histogram still says it is native: one empty span.
 	l, pb := histogramOf(t, runqlat, DefaultOptions, nil)
