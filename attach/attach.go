@@ -62,6 +62,9 @@ type Options struct {
 	XDPFlags link.XDPAttachFlags
 	// PID restricts uprobes and USDT probes to one process; 0 means all.
 	PID int
+	// USDTSpecs, for a usdt/ program that reads its arguments with
+	// libbpf's BPF_USDT(), receives the argument spec of each probe site.
+	USDTSpecs *USDTSpecs
 }
 
 // attacher attaches prog to the target that follows the section prefix.

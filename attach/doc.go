@@ -12,7 +12,7 @@
 //	kprobe/SYMBOL[+OFFSET]       kprobe.go      kernel probe
 //	kretprobe/SYMBOL             kprobe.go      kernel return probe
 //	uprobe/BINARY:SYMBOL[+OFF]   uprobe.go      user probe (uretprobe/..., .s forms)
-//	usdt/BINARY:PROVIDER:NAME    usdt.go        one uprobe per SystemTap SDT note, semaphore raised
+//	usdt/BINARY:PROVIDER:NAME    usdt.go        one uprobe per SystemTap SDT note, semaphore raised, arguments
 //	perf_event/type=T,config=C,frequency=F
 //	perf_event/type=T,config=C,sample_period=P
 //	                             perf_event.go  one sampling perf event per online CPU
@@ -38,8 +38,11 @@
 // Program mounts tracefs at /sys/kernel/tracing (or debugfs at
 // /sys/kernel/debug) when neither is mounted.
 //
-// USDT probes fire the program but this package does not fill libbpf's
-// BPF_USDT() argument spec maps; programs that read USDT arguments through
-// usdt.bpf.h see no arguments. ReadUSDTNotes exposes each note's argument
-// spec for a caller that wants to.
+// A USDT program that reads its arguments through libbpf's usdt.bpf.h
+// (BPF_USDT(), bpf_usdt_arg()) gets them as libbpf gives them: with
+// Options.USDTSpecs, each probe site's argument string (x86_64 and arm64
+// forms: register, register + offset in memory, constant) is stored in the
+// object's __bpf_usdt_specs map and its id becomes the uprobe's BPF cookie.
+// The loader makes such objects loadable by cilium/ebpf (weak symbols,
+// hidden functions, the LINUX_HAS_BPF_COOKIE extern).
 package attach

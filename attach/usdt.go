@@ -26,13 +26,16 @@ type USDTNote struct {
 	// SemaphoreOffset is the file offset of the semaphore, 0 without one:
 	// what the kernel's uprobe ref_ctr_offset increments.
 	SemaphoreOffset uint64
+	// Machine is the binary's architecture, which the argument spec's
+	// register names belong to.
+	Machine elf.Machine
 }
 
 // attachUSDT attaches "usdt/BINARY:PROVIDER:NAME": one uprobe on every
 // matching probe site, each raising the probe's semaphore while attached.
-//
-// Only the probe firing is wired up: libbpf's BPF_USDT() argument access
-// needs its spec maps filled in, which this package does not do.
+// With opts.USDTSpecs (the program reads its arguments with libbpf's
+// BPF_USDT()), each site's argument spec is stored there and its id is the
+// uprobe's BPF cookie, as libbpf does.
 func attachUSDT(prog *ebpf.Program, _ *ebpf.ProgramSpec, target string, opts Options) (*Attachment, error) {
 	parts := strings.Split(target, ":")
 	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
@@ -59,10 +62,25 @@ func attachUSDT(prog *ebpf.Program, _ *ebpf.ProgramSpec, target string, opts Opt
 		if n.Provider != provider || n.Name != name {
 			continue
 		}
+		var cookie uint64
+		if opts.USDTSpecs != nil {
+			args, err := parseUSDTArgs(n.Args, n.Machine)
+			if err != nil {
+				closeAll(links)
+				return nil, fmt.Errorf("usdt %s: probe site at file offset %#x: arguments %q: %w", target, n.Offset, n.Args, err)
+			}
+			id, err := opts.USDTSpecs.add(args)
+			if err != nil {
+				closeAll(links)
+				return nil, fmt.Errorf("usdt %s: probe site at file offset %#x: %w", target, n.Offset, err)
+			}
+			cookie = uint64(id)
+		}
 		l, err := ex.Uprobe("", prog, &link.UprobeOptions{
 			Address:      n.Offset,
 			RefCtrOffset: n.SemaphoreOffset,
 			PID:          opts.PID,
+			Cookie:       cookie,
 		})
 		if err != nil {
 			closeAll(links)
@@ -112,6 +130,7 @@ func ReadUSDTNotes(path string) ([]USDTNote, error) {
 	}
 	for i := range notes {
 		n := &notes[i]
+		n.Machine = f.Machine
 		ip := n.Location
 		if baseAddr != 0 && n.Base != 0 {
 			ip += baseAddr - n.Base

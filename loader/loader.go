@@ -59,15 +59,25 @@ type Loaded struct {
 	Programs []*Program
 
 	cgroups *cgroupIDMap
+	// usdt holds the USDT argument specs of the config's usdt/ programs.
+	usdt *attach.USDTSpecs
 }
 
 // Load parses the object, creates its maps, then loads and attaches each
 // program on its own. It fails only when the object or its maps are unusable;
 // a program's failure is recorded in its Program.Err.
 func Load(cfg *config.Config, objectPath string, object io.ReaderAt, opts Options) (*Loaded, error) {
-	spec, err := ebpf.LoadCollectionSpecFromReader(object)
+	obj, err := readLibbpfObject(object)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: object %s is not a usable BPF ELF object: %w", cfg.Name, objectPath, err)
+	}
+	spec, err := ebpf.LoadCollectionSpecFromReader(obj.object)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: object %s is not a usable BPF ELF object: %w", cfg.Name, objectPath, err)
+	}
+	obj.makeHiddenFuncsStatic(spec)
+	if err := obj.resolveBPFCookieKconfig(spec); err != nil {
+		return nil, fmt.Errorf("config %s: object %s: %w", cfg.Name, objectPath, err)
 	}
 	return LoadSpec(cfg, objectPath, spec, opts)
 }
@@ -198,13 +208,41 @@ func (l *Loaded) loadProgram(spec *ebpf.CollectionSpec, name string, opts ebpf.C
 		}
 		p.Tag = info.Tag
 	}
-	att, err := attach.Program(prog, ps, attach.Options{})
+	var attOpts attach.Options
+	if p.Maps[attach.USDTSpecsMap] && strings.HasPrefix(ps.SectionName, "usdt") {
+		if attOpts.USDTSpecs, err = l.usdtSpecs(spec); err != nil {
+			p.Err = fmt.Errorf("program %s (section %s) reads USDT arguments: %w", name, ps.SectionName, err)
+			return p
+		}
+	}
+	att, err := attach.Program(prog, ps, attOpts)
 	if err != nil {
 		p.Err = err
 		return p
 	}
 	p.Attachment = att
 	return p
+}
+
+// usdtSpecs returns the writer of the config's USDT spec map, made on first
+// use.
+func (l *Loaded) usdtSpecs(spec *ebpf.CollectionSpec) (*attach.USDTSpecs, error) {
+	if l.usdt != nil {
+		return l.usdt, nil
+	}
+	if !haveBPFCookie() {
+		return nil, errors.New("libbpf's BPF_USDT() finds a probe site's arguments by its BPF cookie, which this kernel lacks (Linux 5.15+)")
+	}
+	m, ms := l.Maps[attach.USDTSpecsMap], spec.Maps[attach.USDTSpecsMap]
+	if m == nil || ms == nil {
+		return nil, fmt.Errorf("the object has no map %s", attach.USDTSpecsMap)
+	}
+	specs, err := attach.NewUSDTSpecs(m, ms.Value)
+	if err != nil {
+		return nil, err
+	}
+	l.usdt = specs
+	return specs, nil
 }
 
 // verifierTail shortens a verifier error to the last lines of its log, which

@@ -136,6 +136,46 @@ func TestUprobeAndUSDTExact(t *testing.T) {
 	}
 }
 
+func TestUSDTArgumentsExact(t *testing.T) {
+	// A reference-style object that reads its probe's arguments with
+	// libbpf's BPF_USDT(): weak maps and functions, the LINUX_HAS_BPF_COOKIE
+	// extern, one spec per probe site found by the uprobe's cookie. The
+	// hxtest:args site has one argument of each kind: register, sign-extended
+	// register, constant and memory (target.c; see readelf -n).
+	target(t, "args", "0")
+	e := startExporter(t, "--config.dir=testdata", "--config.names=usdtargs")
+	requireAttached(t, e.scrape(), "usdtargs")
+	const n = 2345
+	pid, _ := target(t, "args", strconv.Itoa(n))
+	var sumI, sumMod float64
+	for i := range n {
+		sumI += float64(i)
+		sumMod += float64(i % 100)
+	}
+	fams := e.scrape()
+	for _, c := range []struct {
+		metric string
+		labels map[string]string
+		want   float64
+	}{
+		{"ebpf_exporter_test_usdt_arg_i_sum_total", pidLabel(pid), sumI},
+		{"ebpf_exporter_test_usdt_arg_negated_sum_total", pidLabel(pid), sumMod},
+		{"ebpf_exporter_test_usdt_arg_mem_sum_total", pidLabel(pid), 3 * sumI},
+		{"ebpf_exporter_test_usdt_arg_constant_total", map[string]string{"constant": "7"}, n},
+		{"ebpf_exporter_test_usdt_arg_count_total", map[string]string{"args": "4"}, n},
+	} {
+		if got := value(t, fams, c.metric, c.labels); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.metric, c.labels, got, c.want)
+		}
+	}
+	// Nothing else was seen: no other constant, no failed argument count.
+	for _, name := range []string{"ebpf_exporter_test_usdt_arg_constant_total", "ebpf_exporter_test_usdt_arg_count_total"} {
+		if f := fams[name]; f == nil || len(f.Metric) != 1 {
+			t.Errorf("%s: want exactly one series, got %v", name, f)
+		}
+	}
+}
+
 func TestShutdownReleasesPrograms(t *testing.T) {
 	e := startExporter(t, "--config.dir=testdata", "--config.names=core,hooks")
 	f := e.scrape()["ebpf_exporter_ebpf_program_info"]

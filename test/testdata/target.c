@@ -7,6 +7,10 @@
  *   target work N        N calls of hx_target_work, each firing the
  *                        hxtest:tick USDT probe when its semaphore is up;
  *                        prints "semaphore=S" at the end
+ *   target args N        N firings of the hxtest:args USDT probe, the i-th
+ *                        with arguments i (long, in a register), -(i%100)
+ *                        (short, sign-extended), 7 (a constant) and i*3
+ *                        (int, from memory)
  */
 #define _GNU_SOURCE
 #define _SDT_HAS_SEMAPHORES 1
@@ -19,6 +23,7 @@
 #include <unistd.h>
 
 unsigned short hxtest_tick_semaphore __attribute__((unused)) __attribute__((section(".probes")));
+unsigned short hxtest_args_semaphore __attribute__((unused)) __attribute__((section(".probes")));
 
 __attribute__((noinline)) int hx_target_work(int i)
 {
@@ -63,6 +68,12 @@ int main(int argc, char **argv)
 			}
 		}
 		printf("semaphore=%d sum=%d\n", raised, sum);
+	} else if (!strcmp(mode, "args")) {
+		for (long i = 0; i < n; i++) {
+			volatile int mem = (int)(i * 3);
+			short neg = (short)-(i % 100);
+			DTRACE_PROBE4(hxtest, args, i, neg, 7, mem);
+		}
 	} else {
 		return 2;
 	}
