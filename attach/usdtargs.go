@@ -80,15 +80,41 @@ func arm64Reg(name string) (int16, bool) {
 	return int16(n * 8), true
 }
 
-var (
-	x86Deref  = regexp.MustCompile(`^(-?[0-9]+)@(-?[0-9]+)?\(%([a-z0-9_]+)\)$`)
-	x86Reg    = regexp.MustCompile(`^(-?[0-9]+)@%([a-z0-9_]+)$`)
-	x86Const  = regexp.MustCompile(`^(-?[0-9]+)@\$(-?[0-9]+)$`)
-	armDeref  = regexp.MustCompile(`^(-?[0-9]+)@\[\s*([a-z0-9]+)\s*(?:,\s*(-?[0-9]+)\s*)?\]$`)
-	armReg    = regexp.MustCompile(`^(-?[0-9]+)@([a-z][a-z0-9]*)$`)
-	armConst  = regexp.MustCompile(`^(-?[0-9]+)@(-?[0-9]+)$`)
-	errUnspec = errors.New("not a USDT argument spec this exporter reads")
-)
+// usdtArch is how one architecture writes argument locations: patterns
+// with the named groups size, and off and reg where the kind has them.
+type usdtArch struct {
+	name     string
+	patterns []usdtPattern
+	register func(name string) (int16, bool)
+}
+
+type usdtPattern struct {
+	kind usdtArgKind
+	re   *regexp.Regexp
+}
+
+var usdtArches = map[elf.Machine]usdtArch{
+	elf.EM_X86_64: {
+		name: "x86_64",
+		patterns: []usdtPattern{
+			{usdtArgRegDeref, regexp.MustCompile(`^(?P<size>-?[0-9]+)@(?P<off>-?[0-9]+)?\(%(?P<reg>[a-z0-9_]+)\)$`)},
+			{usdtArgReg, regexp.MustCompile(`^(?P<size>-?[0-9]+)@%(?P<reg>[a-z0-9_]+)$`)},
+			{usdtArgConst, regexp.MustCompile(`^(?P<size>-?[0-9]+)@\$(?P<off>-?[0-9]+)$`)},
+		},
+		register: func(name string) (int16, bool) { off, ok := x86Regs[name]; return off, ok },
+	},
+	elf.EM_AARCH64: {
+		name: "arm64",
+		patterns: []usdtPattern{
+			{usdtArgRegDeref, regexp.MustCompile(`^(?P<size>-?[0-9]+)@\[\s*(?P<reg>[a-z0-9]+)\s*(?:,\s*(?P<off>-?[0-9]+)\s*)?\]$`)},
+			{usdtArgReg, regexp.MustCompile(`^(?P<size>-?[0-9]+)@(?P<reg>[a-z][a-z0-9]*)$`)},
+			{usdtArgConst, regexp.MustCompile(`^(?P<size>-?[0-9]+)@(?P<off>-?[0-9]+)$`)},
+		},
+		register: arm64Reg,
+	},
+}
+
+var errUnspec = errors.New("not a USDT argument spec this exporter reads")
 
 // splitUSDTArgs splits a note's argument string at the spaces between
 // arguments; spaces inside [...] (arm64's "-4@[sp, 16]") do not split.
@@ -140,44 +166,33 @@ func parseUSDTArgs(args string, machine elf.Machine) ([]usdtArg, error) {
 
 func parseUSDTArg(s string, machine elf.Machine) (usdtArg, error) {
 	var a usdtArg
-	var size, off, reg string
-	switch machine {
-	case elf.EM_X86_64:
-		if m := x86Deref.FindStringSubmatch(s); m != nil {
-			a.Kind, size, off, reg = usdtArgRegDeref, m[1], m[2], m[3]
-		} else if m := x86Reg.FindStringSubmatch(s); m != nil {
-			a.Kind, size, reg = usdtArgReg, m[1], m[2]
-		} else if m := x86Const.FindStringSubmatch(s); m != nil {
-			a.Kind, size, off = usdtArgConst, m[1], m[2]
-		} else {
-			return a, errUnspec
-		}
-		if reg != "" {
-			r, ok := x86Regs[reg]
-			if !ok {
-				return a, fmt.Errorf("unknown x86_64 register %%%s", reg)
-			}
-			a.RegOff = r
-		}
-	case elf.EM_AARCH64:
-		if m := armDeref.FindStringSubmatch(s); m != nil {
-			a.Kind, size, reg, off = usdtArgRegDeref, m[1], m[2], m[3]
-		} else if m := armConst.FindStringSubmatch(s); m != nil {
-			a.Kind, size, off = usdtArgConst, m[1], m[2]
-		} else if m := armReg.FindStringSubmatch(s); m != nil {
-			a.Kind, size, reg = usdtArgReg, m[1], m[2]
-		} else {
-			return a, errUnspec
-		}
-		if reg != "" {
-			r, ok := arm64Reg(reg)
-			if !ok {
-				return a, fmt.Errorf("unknown arm64 register %s", reg)
-			}
-			a.RegOff = r
-		}
-	default:
+	arch, ok := usdtArches[machine]
+	if !ok {
 		return a, fmt.Errorf("USDT arguments of %s binaries are not supported (x86_64 and arm64 are)", machine)
+	}
+	var size, off, reg string
+	matched := false
+	for _, p := range arch.patterns {
+		m := p.re.FindStringSubmatch(s)
+		if m == nil {
+			continue
+		}
+		group := func(name string) string {
+			if i := p.re.SubexpIndex(name); i >= 0 {
+				return m[i]
+			}
+			return ""
+		}
+		a.Kind, size, off, reg, matched = p.kind, group("size"), group("off"), group("reg"), true
+		break
+	}
+	if !matched {
+		return a, errUnspec
+	}
+	if reg != "" {
+		if a.RegOff, ok = arch.register(reg); !ok {
+			return a, fmt.Errorf("unknown %s register %s", arch.name, reg)
+		}
 	}
 	sz, err := strconv.Atoi(size)
 	if err != nil {
@@ -216,14 +231,15 @@ type USDTSpecs struct {
 	next uint32
 }
 
-// usdtSpecLayout is where the fields of struct __bpf_usdt_spec are.
+// usdtSpecLayout is where the fields of struct __bpf_usdt_spec are. The
+// spec's usdt_cookie (libbpf's per-attachment user cookie) stays 0.
 type usdtSpecLayout struct {
 	size                             int
 	args                             field // args[0]
 	argSize                          int   // the stride of args[]
 	maxArgs                          int
 	valOff, kind, regOff, signed, bs field // within one args[] element
-	cookie, argCnt                   field
+	argCnt                           field
 }
 
 // field is a struct member: its byte offset and size.
@@ -249,53 +265,56 @@ func readUSDTSpecLayout(value btf.Type) (usdtSpecLayout, error) {
 		return l, fmt.Errorf("value type %v is not libbpf's struct __bpf_usdt_spec", value)
 	}
 	l.size = int(spec.Size)
-	var err error
-	member := func(s *btf.Struct, name string) (btf.Member, field) {
-		for _, m := range s.Members {
-			if m.Name != name {
-				continue
-			}
-			size := 0
-			if m.BitfieldSize > 0 {
-				if m.BitfieldSize%8 != 0 || m.Offset%8 != 0 {
-					err = fmt.Errorf("%s.%s is a %d-bit field at bit %d: not byte-aligned", s.Name, name, m.BitfieldSize, m.Offset)
-				}
-				size = int(m.BitfieldSize / 8)
-			} else if n, e := btf.Sizeof(m.Type); e != nil {
-				err = fmt.Errorf("%s.%s: %w", s.Name, name, e)
-			} else {
-				size = n
-			}
-			return m, field{int(m.Offset.Bytes()), size}
+	var errs []error
+	l.args = findField(spec, "args", &errs)
+	l.argCnt = findField(spec, "arg_cnt", &errs)
+	if len(errs) > 0 {
+		return l, errors.Join(errs...)
+	}
+	var arr *btf.Array
+	for _, m := range spec.Members {
+		if m.Name == "args" {
+			arr, _ = btf.UnderlyingType(m.Type).(*btf.Array)
 		}
-		err = fmt.Errorf("struct %s has no field %s", s.Name, name)
-		return btf.Member{}, field{}
 	}
-	argsMember, args := member(spec, "args")
-	l.args = args
-	l.cookie = second(member(spec, "usdt_cookie"))
-	l.argCnt = second(member(spec, "arg_cnt"))
-	if err != nil {
-		return l, err
+	var arg *btf.Struct
+	if arr != nil {
+		arg, _ = btf.UnderlyingType(arr.Type).(*btf.Struct)
 	}
-	arr, ok := btf.UnderlyingType(argsMember.Type).(*btf.Array)
-	if !ok {
-		return l, fmt.Errorf("struct %s: args is not an array", spec.Name)
-	}
-	argStruct, ok := btf.UnderlyingType(arr.Type).(*btf.Struct)
-	if !ok {
+	if arg == nil {
 		return l, fmt.Errorf("struct %s: args is not an array of structs", spec.Name)
 	}
-	l.maxArgs, l.argSize = int(arr.Nelems), int(argStruct.Size)
-	l.valOff = second(member(argStruct, "val_off"))
-	l.kind = second(member(argStruct, "arg_type"))
-	l.regOff = second(member(argStruct, "reg_off"))
-	l.signed = second(member(argStruct, "arg_signed"))
-	l.bs = second(member(argStruct, "arg_bitshift"))
-	return l, err
+	l.maxArgs, l.argSize = int(arr.Nelems), int(arg.Size)
+	l.valOff = findField(arg, "val_off", &errs)
+	l.kind = findField(arg, "arg_type", &errs)
+	l.regOff = findField(arg, "reg_off", &errs)
+	l.signed = findField(arg, "arg_signed", &errs)
+	l.bs = findField(arg, "arg_bitshift", &errs)
+	return l, errors.Join(errs...)
 }
 
-func second[A, B any](_ A, b B) B { return b }
+// findField returns where member name of s is, appending to errs when s
+// has no such member or it is a bitfield that is not whole bytes.
+func findField(s *btf.Struct, name string, errs *[]error) field {
+	for _, m := range s.Members {
+		if m.Name != name {
+			continue
+		}
+		if m.BitfieldSize > 0 {
+			if m.BitfieldSize%8 != 0 || m.Offset%8 != 0 {
+				*errs = append(*errs, fmt.Errorf("%s.%s is a %d-bit field at bit %d: not byte-aligned", s.Name, name, m.BitfieldSize, m.Offset))
+			}
+			return field{int(m.Offset.Bytes()), int(m.BitfieldSize / 8)}
+		}
+		size, err := btf.Sizeof(m.Type)
+		if err != nil {
+			*errs = append(*errs, fmt.Errorf("%s.%s: %w", s.Name, name, err))
+		}
+		return field{int(m.Offset.Bytes()), size}
+	}
+	*errs = append(*errs, fmt.Errorf("struct %s has no field %s", s.Name, name))
+	return field{}
+}
 
 // put writes v into buf at f, in the host's byte order.
 func (f field) put(buf []byte, v uint64) {

@@ -66,7 +66,7 @@ func TestParseUSDTArgsErrors(t *testing.T) {
 		{"8@hx_global(%rip)", elf.EM_X86_64, `argument 0 "8@hx_global(%rip)": not a USDT argument spec`},
 		{"8@-8(%rbp,%rax,8)", elf.EM_X86_64, "not a USDT argument spec"},
 		{"-4@%edi 3@%eax", elf.EM_X86_64, "argument 1 \"3@%eax\": argument size 3 is not 1, 2, 4 or 8"},
-		{"8@%xmm0", elf.EM_X86_64, "unknown x86_64 register %xmm0"},
+		{"8@%xmm0", elf.EM_X86_64, "unknown x86_64 register xmm0"},
 		{"8@x31", elf.EM_AARCH64, "unknown arm64 register x31"},
 		{"8@%rax", elf.EM_RISCV, "USDT arguments of EM_RISCV binaries are not supported"},
 		{strings.Repeat("8@%rax ", 13), elf.EM_X86_64, "13 arguments, at most 12"},
