@@ -58,7 +58,13 @@ func newExporter(o options, logger *slog.Logger) (*exporter, error) {
 		ex.loadOpts.KernelTypes = spec
 	}
 	var err error
-	if ex.decoders, err = decoder.NewSet(decoder.Options{}); err != nil {
+	// btf_enum reads the same kernel types the loader relocates against:
+	// one parse of the kernel's BTF serves both.
+	kernelBTF := ex.loadOpts.Cache.Kernel
+	if spec := ex.loadOpts.KernelTypes; spec != nil {
+		kernelBTF = func() (*btf.Spec, error) { return spec, nil }
+	}
+	if ex.decoders, err = decoder.NewSet(decoder.Options{BTF: kernelBTF}); err != nil {
 		return nil, err
 	}
 	ex.collector = collector.New(collector.Options{Decoders: ex.decoders, Logger: logger, MaxSeries: o.maxSeries, NoNativeHistograms: !o.native})
