@@ -80,3 +80,17 @@ func BenchmarkDecoders(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReadKallsyms reads the running kernel's /proc/kallsyms (over
+// 100k symbols here): the first ksym or kstack lookup pays this once.
+func BenchmarkReadKallsyms(b *testing.B) {
+	if _, err := readKallsyms(DefaultKallsymsPath); err != nil {
+		b.Skipf("kallsyms: %v", err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := readKallsyms(DefaultKallsymsPath); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

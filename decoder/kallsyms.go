@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -63,28 +62,52 @@ func (k *kallsyms) loadLocked(miss bool) error {
 }
 
 func readKallsyms(path string) ([]ksymEntry, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading kallsyms: %w", err)
 	}
-	var syms []ksymEntry
-	lines := 0
-	s := bufio.NewScanner(bytes.NewReader(data))
+	defer f.Close()
+	// /proc/kallsyms has over 100k lines: parse them in place, keeping the
+	// names in one arena that the entries' strings share, so the table costs
+	// about its own size rather than an allocation per symbol.
+	type pending struct {
+		addr     uint64
+		off, end int
+	}
+	var (
+		found []pending
+		arena []byte
+		lines int
+	)
+	s := bufio.NewScanner(f)
+	s.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	for s.Scan() {
 		// "ffffffff81000000 T _stext" or "ffffffffc0a01000 t foo\t[kvm]"
-		fields := bytes.Fields(s.Bytes())
-		if len(fields) < 3 {
+		addrField, rest, ok := bytes.Cut(s.Bytes(), []byte(" "))
+		if !ok {
 			continue
 		}
-		addr, err := strconv.ParseUint(string(fields[0]), 16, 64)
-		if err != nil {
+		_, rest, ok = bytes.Cut(rest, []byte(" ")) // the type letter
+		if !ok {
+			continue
+		}
+		name, _, _ := bytes.Cut(rest, []byte("\t"))
+		name = bytes.TrimSpace(name)
+		addr, ok := parseHex(addrField)
+		if !ok || len(name) == 0 {
 			continue
 		}
 		lines++
 		if addr == 0 {
 			continue
 		}
-		syms = append(syms, ksymEntry{addr: addr, name: string(fields[2])})
+		found = append(found, pending{addr, len(arena), len(arena) + len(name)})
+		arena = append(arena, name...)
+	}
+	names := string(arena)
+	syms := make([]ksymEntry, len(found))
+	for i, p := range found {
+		syms[i] = ksymEntry{addr: p.addr, name: names[p.off:p.end]}
 	}
 	if err := s.Err(); err != nil {
 		return nil, fmt.Errorf("reading kallsyms %s: %w", path, err)
@@ -105,6 +128,28 @@ func readKallsyms(path string) ([]ksymEntry, error) {
 		return 0
 	})
 	return syms, nil
+}
+
+// parseHex parses a hexadecimal address without allocating.
+func parseHex(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 16 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | uint64(c)
+	}
+	return v, true
 }
 
 // floorLocked returns the index of the first symbol at the greatest address
