@@ -107,7 +107,7 @@ func attachUSDT(prog *ebpf.Program, _ *ebpf.ProgramSpec, target string, opts Opt
 func ReadUSDTNotes(path string) ([]USDTNote, error) {
 	f, err := elf.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s is not an ELF binary: %w", path, err)
 	}
 	defer f.Close()
 

@@ -1,8 +1,14 @@
 package test
 
 import (
+	"fmt"
+	"github.com/ebpf-exporter/ebpf_exporter/attach"
+	"github.com/ebpf-exporter/ebpf_exporter/internal/testenv"
 	"math"
 	"math/bits"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -173,6 +179,42 @@ func TestUSDTArgumentsExact(t *testing.T) {
 		if f := fams[name]; f == nil || len(f.Metric) != 1 {
 			t.Errorf("%s: want exactly one series, got %v", name, f)
 		}
+	}
+}
+
+func TestUSDTPythonReferenceStyle(t *testing.T) {
+	// A config as written for the reference exporter (its usdt example):
+	// "usdt/python3:python:function__entry", python3 found on PATH, the
+	// module and function read through BPF_USDT() pointer arguments. Debian's
+	// python3 has the probe, behind a semaphore.
+	python, err := filepath.EvalSymlinks("/usr/bin/python3")
+	if err != nil {
+		testenv.Skip(t, "no /usr/bin/python3: "+err.Error())
+	}
+	if notes, err := attach.ReadUSDTNotes(python); err != nil || len(notes) == 0 {
+		testenv.Skip(t, fmt.Sprintf("%s has no USDT probes (%v)", python, err))
+	}
+	exporterBinary(t)
+	// A service's PATH (systemd's default), not a developer's shims.
+	t.Setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	e := startExporter(t, "--config.dir=testdata", "--config.names=python")
+	requireAttached(t, e.scrape(), "python")
+
+	script := filepath.Join(t.TempDir(), "hx_probe.py")
+	const n = 1234
+	// CPython 3.11 fires function__entry only while a trace function is
+	// set (bpftrace 0.17 sees the same: 0 calls without it, all with it).
+	src := fmt.Sprintf("import sys\nsys.settrace(lambda *a: None)\n\ndef hx_probe_fn(i):\n    return i\n\nfor i in range(%d):\n    hx_probe_fn(i)\n", n)
+	if err := os.WriteFile(script, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(python, script).CombinedOutput(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", python, script, err, out)
+	}
+	got := value(t, e.scrape(), "ebpf_exporter_test_python_function_entries_total",
+		map[string]string{"module": script, "function": "hx_probe_fn"})
+	if got != n {
+		t.Errorf("calls of hx_probe_fn: got %v, want %d", got, n)
 	}
 }
 
