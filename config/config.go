@@ -151,13 +151,25 @@ type Decoder struct {
 }
 
 // CgroupIDMap is the reference exporter's cgroup filter map, filled with the
-// ids of cgroups whose paths match the regexps.
+// cgroups whose paths match the regexps.
 type CgroupIDMap struct {
-	Name      string   `yaml:"name"`
+	Name string `yaml:"name"`
+	// Type is CgroupIDMapHash (the default) or CgroupIDMapCgrpStorage.
 	Type      string   `yaml:"type"`
 	Regexps   []string `yaml:"regexps"`
 	CacheSize int      `yaml:"cache_size"`
 }
+
+// The kinds of cgroup_id_map, as the reference names them.
+const (
+	// CgroupIDMapHash is a hash keyed by u64 cgroup id, holding 1 for every
+	// matching cgroup.
+	CgroupIDMapHash = "hash"
+	// CgroupIDMapCgrpStorage is a BPF_MAP_TYPE_CGRP_STORAGE map: each
+	// matching cgroup's storage holds 1 (programs read it with
+	// bpf_cgrp_storage_get).
+	CgroupIDMapCgrpStorage = "cgrp_storage"
+)
 
 // Error is a problem in a config file, naming the file and, where known, the
 // line and field.

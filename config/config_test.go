@@ -114,6 +114,7 @@ metrics:
 		{"no decoders", strings.Replace(counter, "          decoders:\n            - name: uint\n", "", 1), []string{"labels.0.decoders", "no decoders"}},
 		{"static_map without map", strings.Replace(counter, "name: uint", "name: static_map", 1), []string{"static_map decoder needs"}},
 		{"regexp bad", strings.Replace(counter, "name: uint", "name: regexp\n              regexps: ['(']", 1), []string{"bad.yaml:11", "invalid regexp"}},
+		{"cgroup_id_map type", counter + "cgroup_id_map:\n  name: m\n  type: lru\n", []string{"bad.yaml:13", "cgroup_id_map.type", `unknown type "lru"`}},
 		{"btf_enum without enum", strings.Replace(counter, "name: uint", "name: btf_enum", 1), []string{"needs enum"}},
 		{"static_map on uint", strings.Replace(counter, "name: uint", "name: uint\n              static_map: {1: a}", 1), []string{"only for the static_map decoder"}},
 		{"wrong type", strings.Replace(counter, "size: 8", "size: big", 1), []string{"line 8", "cannot unmarshal"}},

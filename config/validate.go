@@ -117,6 +117,11 @@ func (c *Config) validate(loc locator) error {
 		if c.CgroupIDMap.Name == "" {
 			return loc.errorf("cgroup_id_map.name", "missing map name")
 		}
+		switch c.CgroupIDMap.Type {
+		case "", CgroupIDMapHash, CgroupIDMapCgrpStorage:
+		default:
+			return loc.errorf("cgroup_id_map.type", "unknown type %q (want %s or %s)", c.CgroupIDMap.Type, CgroupIDMapHash, CgroupIDMapCgrpStorage)
+		}
 		for j, re := range c.CgroupIDMap.Regexps {
 			if _, err := regexp.Compile(re); err != nil {
 				return loc.errorf(fmt.Sprintf("cgroup_id_map.regexps.%d", j), "invalid regexp: %v", err)

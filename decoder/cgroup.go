@@ -19,9 +19,9 @@ const cgroupRescanInterval = time.Second
 
 // Cgroup decodes a decimal cgroup id (the output of uint; bpf_get_current_cgroup_id
 // and friends return the inode number of the cgroup's cgroup2 directory) into
-// the cgroup's path relative to the cgroup2 root: "/" for the root cgroup,
-// "/system.slice/foo.service" below it. (The reference exporter prints the
-// absolute path including the mount point.)
+// the path of the cgroup's directory, as the reference exporter prints it:
+// "/sys/fs/cgroup" for the root cgroup, "/sys/fs/cgroup/system.slice/foo.service"
+// below it (with the cgroup2 hierarchy mounted at /sys/fs/cgroup).
 //
 // The id to path map is built by walking the cgroup2 tree on first use. An
 // id missing from it rescans the tree, at most once a second, so cgroups
@@ -98,7 +98,7 @@ func (r *cgroupResolver) Close() error {
 }
 
 // walkCgroups maps the inode number of every directory below root to its
-// path relative to root.
+// path, root included, as the reference exporter names cgroups.
 func walkCgroups(root string) (map[uint64]string, error) {
 	var st syscall.Stat_t
 	if err := syscall.Stat(root, &st); err != nil {
@@ -120,14 +120,7 @@ func walkCgroups(root string) (map[uint64]string, error) {
 		if err := syscall.Lstat(path, &st); err != nil {
 			return nil
 		}
-		rel, err := filepath.Rel(root, path)
-		if err != nil {
-			return nil
-		}
-		if rel == "." {
-			rel = ""
-		}
-		paths[st.Ino] = "/" + filepath.ToSlash(rel)
+		paths[st.Ino] = filepath.Clean(path)
 		return nil
 	})
 	if err != nil {
@@ -181,8 +174,8 @@ func unescapeMountinfo(s string) string {
 }
 
 // Cgroups maps the id (inode number) of every cgroup of the cgroup2
-// hierarchy mounted on this system to its path relative to the mount, like
-// "/system.slice/foo.service". The loader uses it to fill cgroup_id_map maps.
+// hierarchy mounted on this system to the path of its directory, like
+// "/sys/fs/cgroup/system.slice/foo.service". The loader uses it to fill cgroup_id_map maps.
 func Cgroups() (map[uint64]string, error) {
 	return walkCgroups(findCgroup2Mount("/proc/self/mountinfo"))
 }

@@ -22,7 +22,8 @@ func inode(t *testing.T, path string) uint64 {
 
 func decimal(n uint64) []byte { return []byte(strconv.FormatUint(n, 10)) }
 
-// TestCgroupTree decodes ids of a directory tree standing in for cgroupfs.
+// TestCgroupTree decodes ids of a directory tree standing in for cgroupfs
+// into the directories' paths, root included, as the reference does.
 func TestCgroupTree(t *testing.T) {
 	root := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(root, "system.slice", "foo.service"), 0o755); err != nil {
@@ -36,9 +37,9 @@ func TestCgroupTree(t *testing.T) {
 	c := &Cgroup{resolver: r}
 	file := inode(t, filepath.Join(root, "system.slice", "cgroup.procs"))
 	runDecodeCases(t, c, []decodeCase{
-		{name: "root", in: decimal(inode(t, root)), out: "/"},
-		{name: "slice", in: decimal(inode(t, filepath.Join(root, "system.slice"))), out: "/system.slice"},
-		{name: "service", in: decimal(inode(t, filepath.Join(root, "system.slice", "foo.service"))), out: "/system.slice/foo.service"},
+		{name: "root", in: decimal(inode(t, root)), out: root},
+		{name: "slice", in: decimal(inode(t, filepath.Join(root, "system.slice"))), out: root + "/system.slice"},
+		{name: "service", in: decimal(inode(t, filepath.Join(root, "system.slice", "foo.service"))), out: root + "/system.slice/foo.service"},
 		{name: "file is no cgroup", in: decimal(file), out: fmt.Sprintf("unknown_cgroup_id:%d", file)},
 		{name: "garbage", in: []byte("abc"), err: `input "abc" is not a decimal unsigned integer`},
 		{name: "raw", in: u64(1), err: "is not a decimal unsigned integer"},
@@ -49,13 +50,13 @@ func TestCgroupTree(t *testing.T) {
 	if err := os.Mkdir(late, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	runDecodeCases(t, c, []decodeCase{{name: "late", in: decimal(inode(t, late)), out: "/late"}})
+	runDecodeCases(t, c, []decodeCase{{name: "late", in: decimal(inode(t, late)), out: late}})
 }
 
 func TestCgroupRescanRateLimited(t *testing.T) {
 	root := t.TempDir()
 	c := &Cgroup{resolver: newCgroupResolver(root)}
-	runDecodeCases(t, c, []decodeCase{{name: "root", in: decimal(inode(t, root)), out: "/"}})
+	runDecodeCases(t, c, []decodeCase{{name: "root", in: decimal(inode(t, root)), out: root}})
 	late := filepath.Join(root, "late")
 	if err := os.Mkdir(late, 0o755); err != nil {
 		t.Fatal(err)
@@ -63,7 +64,7 @@ func TestCgroupRescanRateLimited(t *testing.T) {
 	id := inode(t, late)
 	runDecodeCases(t, c, []decodeCase{{name: "within interval", in: decimal(id), out: fmt.Sprintf("unknown_cgroup_id:%d", id)}})
 	c.resolver.interval = 0
-	runDecodeCases(t, c, []decodeCase{{name: "after interval", in: decimal(id), out: "/late"}})
+	runDecodeCases(t, c, []decodeCase{{name: "after interval", in: decimal(id), out: late}})
 }
 
 func TestCgroupMissingRoot(t *testing.T) {
@@ -108,7 +109,7 @@ func TestCgroupKernel(t *testing.T) {
 	s.cgroups.interval = 0
 	c := s.decoders["cgroup"]
 
-	runDecodeCases(t, c, []decodeCase{{name: "root", in: decimal(inode(t, root)), out: "/"}})
+	runDecodeCases(t, c, []decodeCase{{name: "root", in: decimal(inode(t, root)), out: root}})
 
 	name := fmt.Sprintf("ebpf-exporter-decoder-test-%d", os.Getpid())
 	dir := filepath.Join(root, name)
@@ -116,5 +117,5 @@ func TestCgroupKernel(t *testing.T) {
 		testenv.Skip(t, "creating a cgroup: "+err.Error())
 	}
 	defer os.Remove(dir)
-	runDecodeCases(t, c, []decodeCase{{name: "new cgroup", in: decimal(inode(t, dir)), out: "/" + name}})
+	runDecodeCases(t, c, []decodeCase{{name: "new cgroup", in: decimal(inode(t, dir)), out: dir}})
 }

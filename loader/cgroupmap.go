@@ -2,8 +2,10 @@ package loader
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"regexp"
 	"time"
 
@@ -17,14 +19,18 @@ import (
 // cgroups that exist.
 const cgroupRescan = 5 * time.Second
 
-// cgroupIDMap keeps a config's cgroup_id_map filled with the ids of the
-// cgroups whose paths match its regexps, as the reference exporter does: the
-// programs use it to filter by cgroup.
+// cgroupIDMap keeps a config's cgroup_id_map filled with the cgroups whose
+// paths match its regexps, as the reference exporter does: the programs use
+// it to filter by cgroup. A hash map holds their ids; a cgrp_storage map
+// holds 1 in their storage.
 type cgroupIDMap struct {
 	m      *ebpf.Map
 	res    []*regexp.Regexp
 	cancel context.CancelFunc
 	done   chan struct{}
+	// stored are the cgroups, by id, whose cgrp_storage holds 1; nil for a
+	// hash map, which can be listed instead.
+	stored map[uint64]bool
 }
 
 func startCgroupIDMap(cfg *config.Config, maps map[string]*ebpf.Map, logger *slog.Logger) (*cgroupIDMap, error) {
@@ -33,10 +39,15 @@ func startCgroupIDMap(cfg *config.Config, maps map[string]*ebpf.Map, logger *slo
 	if !ok {
 		return nil, fmt.Errorf("cgroup_id_map: the object has no map named %s", spec.Name)
 	}
-	if m.KeySize() != 8 {
+	c := &cgroupIDMap{m: m, done: make(chan struct{})}
+	if spec.Type == config.CgroupIDMapCgrpStorage {
+		if m.Type() != ebpf.CgroupStorage || m.KeySize() != 4 {
+			return nil, fmt.Errorf("cgroup_id_map: map %s is a %s with %d-byte keys; type cgrp_storage wants BPF_MAP_TYPE_CGRP_STORAGE (int keys: cgroup fds)", spec.Name, m.Type(), m.KeySize())
+		}
+		c.stored = map[uint64]bool{}
+	} else if m.KeySize() != 8 {
 		return nil, fmt.Errorf("cgroup_id_map: map %s has %d-byte keys; want 8 (u64 cgroup id)", spec.Name, m.KeySize())
 	}
-	c := &cgroupIDMap{m: m, done: make(chan struct{})}
 	for _, re := range spec.Regexps {
 		c.res = append(c.res, regexp.MustCompile(re)) // validated by config
 	}
@@ -63,8 +74,8 @@ func startCgroupIDMap(cfg *config.Config, maps map[string]*ebpf.Map, logger *slo
 	return c, nil
 }
 
-// sync adds the ids of matching cgroups and removes ids of cgroups that are
-// gone or no longer match.
+// sync adds matching cgroups and removes cgroups that are gone or no longer
+// match.
 func (c *cgroupIDMap) sync() error {
 	cgroups, err := decoder.Cgroups()
 	if err != nil {
@@ -82,6 +93,9 @@ func (c *cgroupIDMap) sync() error {
 				break
 			}
 		}
+	}
+	if c.stored != nil {
+		return c.syncStorage(cgroups, want, value)
 	}
 	var stale []uint64
 	var key uint64
@@ -101,6 +115,44 @@ func (c *cgroupIDMap) sync() error {
 		}
 	}
 	return nil
+}
+
+// syncStorage sets the storage of newly matching cgroups and deletes it from
+// cgroups that no longer match. A cgroup's storage is reached through an
+// open fd of its directory; the kernel frees it with the cgroup.
+func (c *cgroupIDMap) syncStorage(cgroups map[uint64]string, want map[uint64]bool, value []byte) error {
+	for id := range c.stored {
+		if want[id] {
+			continue
+		}
+		delete(c.stored, id)
+		if path, ok := cgroups[id]; ok {
+			_ = withCgroupFD(path, func(fd uint32) error { return c.m.Delete(fd) })
+		}
+	}
+	for id := range want {
+		if c.stored[id] {
+			continue
+		}
+		err := withCgroupFD(cgroups[id], func(fd uint32) error { return c.m.Update(fd, value, ebpf.UpdateAny) })
+		switch {
+		case err == nil:
+			c.stored[id] = true
+		case !errors.Is(err, os.ErrNotExist): // a cgroup gone since the walk is no error
+			return fmt.Errorf("setting the storage of cgroup %s: %w", cgroups[id], err)
+		}
+	}
+	return nil
+}
+
+// withCgroupFD calls f with an fd of the cgroup directory at path.
+func withCgroupFD(path string, f func(fd uint32) error) error {
+	dir, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return f(uint32(dir.Fd()))
 }
 
 func (c *cgroupIDMap) close() {

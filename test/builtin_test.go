@@ -725,7 +725,8 @@ func TestBuiltinOOMKill(t *testing.T) {
 		cmd.Wait()
 		t.Fatalf("moving the helper into %s: %v", procs, err)
 	}
-	cgroup := cgroupV2Path(t, cmd.Process.Pid)
+	// The cgroup decoder names a cgroup by its directory, as the reference does.
+	cgroup := filepath.Join(cgroup2Root(t), cgroupV2Path(t, cmd.Process.Pid))
 	fmt.Fprintln(stdin, "go")
 	err = cmd.Wait()
 	var ee *exec.ExitError

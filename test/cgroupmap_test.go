@@ -29,29 +29,38 @@ func cgroup2Root(t *testing.T) string {
 }
 
 func TestCgroupIDMap(t *testing.T) {
-	testenv.RequirePrivileged(t)
-	target(t, "getpid", "0") // build the workload
-	dir := filepath.Join(cgroup2Root(t), fmt.Sprintf("ebpf-exporter-test-%d", os.Getpid()))
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.Remove(dir) })
-	e := startExporter(t, "--config.dir=testdata", "--config.names=cgroupmap")
-	requireAttached(t, e.scrape(), "cgroupmap")
+	// Both kinds of the reference's cgroup_id_map: a hash of cgroup ids, and
+	// cgroup storage (set through an fd of the cgroup's directory).
+	for _, c := range []struct{ config, dirPrefix, metric string }{
+		{"cgroupmap", "ebpf-exporter-test-", "ebpf_exporter_test_cgroup_getpid_calls_total"},
+		{"cgrpstorage", "ebpf-exporter-storage-test-", "ebpf_exporter_test_cgrp_storage_getpid_calls_total"},
+	} {
+		t.Run(c.config, func(t *testing.T) {
+			testenv.RequirePrivileged(t)
+			target(t, "getpid", "0") // build the workload
+			dir := filepath.Join(cgroup2Root(t), fmt.Sprintf("%s%d", c.dirPrefix, os.Getpid()))
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = os.Remove(dir) })
+			e := startExporter(t, "--config.dir=testdata", "--config.names="+c.config)
+			requireAttached(t, e.scrape(), c.config)
 
-	// In the cgroup: counted exactly.
-	cmd := exec.Command("sh", "-c", `echo $$ > "$1/cgroup.procs" && exec "$2" getpid 777`, "sh", dir, targetPath)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("running the workload in %s: %v: %s", dir, err, out)
-	}
-	inside := cmd.Process.Pid
-	// Outside: not counted.
-	outside, _ := target(t, "getpid", "555")
-	fams := e.scrape()
-	if got := value(t, fams, "ebpf_exporter_test_cgroup_getpid_calls_total", pidLabel(inside)); got != 777 {
-		t.Errorf("getpid calls in the matching cgroup: got %v, want 777", got)
-	}
-	if m := find(fams, "ebpf_exporter_test_cgroup_getpid_calls_total", pidLabel(outside)); m != nil {
-		t.Errorf("a process outside the matching cgroups was counted: %v", m)
+			// In the cgroup: counted exactly.
+			cmd := exec.Command("sh", "-c", `echo $$ > "$1/cgroup.procs" && exec "$2" getpid 777`, "sh", dir, targetPath)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("running the workload in %s: %v: %s", dir, err, out)
+			}
+			inside := cmd.Process.Pid
+			// Outside: not counted.
+			outside, _ := target(t, "getpid", "555")
+			fams := e.scrape()
+			if got := value(t, fams, c.metric, pidLabel(inside)); got != 777 {
+				t.Errorf("getpid calls in the matching cgroup: got %v, want 777", got)
+			}
+			if m := find(fams, c.metric, pidLabel(outside)); m != nil {
+				t.Errorf("a process outside the matching cgroups was counted: %v", m)
+			}
+		})
 	}
 }
