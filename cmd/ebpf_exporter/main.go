@@ -42,6 +42,7 @@ type options struct {
 	statsMode       string
 	statsWindow     time.Duration
 	statsInterval   time.Duration
+	noLogTime       bool
 }
 
 func main() {
@@ -69,6 +70,7 @@ func run(args []string) int {
 	webFlags := kingpinflag.AddFlags(app, ":9435")
 	logConfig := &promslog.Config{}
 	flag.AddFlags(app, logConfig)
+	app.Flag("log.no-timestamps", "Omit timestamps from log lines (the reference exporter's flag; systemd's journal adds its own).").BoolVar(&o.noLogTime)
 	app.Version(version.Print("ebpf_exporter"))
 	app.HelpFlag.Short('h')
 	if _, err := app.Parse(args); err != nil {
@@ -76,6 +78,12 @@ func run(args []string) int {
 		return 2
 	}
 	logger := promslog.New(logConfig)
+	if o.noLogTime {
+		logger = slog.New(noTimeHandler{logger.Handler()})
+	}
+	if referenceSocketActivation(webFlags) {
+		logger.Info("--web.listen-address=fd://N: serving on the systemd socket activation listeners, as --web.systemd-socket")
+	}
 
 	if o.list {
 		printCatalogue(os.Stdout)
