@@ -104,6 +104,9 @@ type source struct {
 	layout     *histogram.Layout // histograms only
 	reader     *mapread.Reader
 	cache      *seriesCache
+	// column is which of the map value's values counts, for a counter with
+	// values (columns > 0).
+	column, columns int
 }
 
 // New returns an empty collector; SetConfigs gives it configs.
@@ -130,13 +133,15 @@ func (c *Collector) SetConfigs(configs []*loader.Loaded) error {
 	old := map[[2]any]*source{}
 	for _, f := range c.families {
 		for _, s := range f.sources {
-			old[[2]any{s.loaded, s.mapName}] = s
+			old[[2]any{s.loaded, f.name}] = s
 		}
 	}
 	byName := map[string]*family{}
 	owner := map[string]string{}
 	var families []*family
-	add := func(l *loader.Loaded, name, help string, labels []config.Label, h *config.Histogram) error {
+	// add exports a metric of config l read from map mapName; a counter with
+	// values is one metric per column of the map's value.
+	add := func(l *loader.Loaded, name, mapName, help string, labels []config.Label, h *config.Histogram, column, columns int) error {
 		full := config.MetricPrefix + name
 		f, ok := byName[full]
 		if ok {
@@ -154,11 +159,11 @@ func (c *Collector) SetConfigs(configs []*loader.Loaded) error {
 			owner[full] = l.Config.Name
 			families = append(families, f)
 		}
-		if s, ok := old[[2]any{l, name}]; ok {
+		if s, ok := old[[2]any{l, full}]; ok {
 			f.sources = append(f.sources, s)
 			return nil
 		}
-		s := &source{loaded: l, mapName: name, labels: labels, reader: mapread.NewReader(), cache: newSeriesCache()}
+		s := &source{loaded: l, mapName: mapName, labels: labels, reader: mapread.NewReader(), cache: newSeriesCache(), column: column, columns: columns}
 		n := len(labels)
 		if h != nil {
 			n--
@@ -198,13 +203,21 @@ func (c *Collector) SetConfigs(configs []*loader.Loaded) error {
 				sinks[key] = s
 				continue
 			}
-			if err := add(l, m.Name, m.Help, m.Labels, nil); err != nil {
+			for j, v := range m.Values {
+				if err := add(l, v.Name, m.Name, v.Help, m.Labels, nil, j, len(m.Values)); err != nil {
+					return fail(err)
+				}
+			}
+			if len(m.Values) > 0 {
+				continue
+			}
+			if err := add(l, m.Name, m.Name, m.Help, m.Labels, nil, 0, 0); err != nil {
 				return fail(err)
 			}
 		}
 		for i := range l.Config.Metrics.Histograms {
 			m := &l.Config.Metrics.Histograms[i]
-			if err := add(l, m.Name, m.Help, m.Labels, m); err != nil {
+			if err := add(l, m.Name, m.Name, m.Help, m.Labels, m, 0, 0); err != nil {
 				return fail(err)
 			}
 		}
@@ -386,7 +399,7 @@ func (c *Collector) gatherSource(ctx context.Context, f *family, s *source, emit
 	if f.histogram {
 		err = c.readHistogram(ctx, s, keep, emit, &entries)
 	} else {
-		err = s.reader.ReadContext(ctx, m, func(key []byte, value uint64) {
+		count := func(key []byte, value uint64) {
 			entries++
 			e := c.lookup(s, key, s.labels)
 			if e == nil || e.seen || !keep(e) {
@@ -396,7 +409,12 @@ func (c *Collector) gatherSource(ctx context.Context, f *family, s *source, emit
 			e.raw = value
 			e.value = float64(value)
 			emit(e)
-		})
+		}
+		if s.columns > 0 {
+			err = s.reader.ReadValues(ctx, m, s.columns, func(key []byte, values []uint64) { count(key, values[s.column]) })
+		} else {
+			err = s.reader.ReadContext(ctx, m, count)
+		}
 	}
 	cache.endScrape()
 	c.stats.mapEntries[[2]string{s.loaded.Config.Name, s.mapName}] = entries
@@ -579,10 +597,21 @@ func (c *Collector) ServeMaps(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	for _, f := range c.families {
 		for _, s := range f.sources {
+			if s.column > 0 {
+				continue // a counter's values: its first value's source shows the map
+			}
 			fmt.Fprintf(w, "# config %s map %s\n", s.loaded.Config.Name, s.mapName)
-			err := s.reader.ReadContext(r.Context(), s.loaded.Maps[s.mapName], func(key []byte, value uint64) {
-				fmt.Fprintf(w, "%x %d\n", key, value)
-			})
+			m := s.loaded.Maps[s.mapName]
+			var err error
+			if s.columns > 0 {
+				err = s.reader.ReadValues(r.Context(), m, s.columns, func(key []byte, values []uint64) {
+					fmt.Fprintf(w, "%x %v\n", key, values)
+				})
+			} else {
+				err = s.reader.ReadContext(r.Context(), m, func(key []byte, value uint64) {
+					fmt.Fprintf(w, "%x %d\n", key, value)
+				})
+			}
 			if err != nil {
 				fmt.Fprintf(w, "# error: %v\n", err)
 			}

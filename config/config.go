@@ -59,9 +59,20 @@ type Counter struct {
 	PerfEventArray bool          `yaml:"perf_event_array"`
 	FlushInterval  time.Duration `yaml:"flush_interval"`
 	Labels         []Label       `yaml:"labels"`
+	// Values, as in the reference, split each entry's value into several
+	// counters: the map's value is one u64 per element, each exported under
+	// its own name and help. The counter's name then only names the map.
+	Values []CounterValue `yaml:"values"`
 	// Source, when it names a probe, makes the counter declarative: its
 	// program is generated at load time (package declarative).
 	Source `yaml:",inline"`
+}
+
+// CounterValue is one element of a counter's map value, exported as its own
+// metric.
+type CounterValue struct {
+	Name string `yaml:"name"`
+	Help string `yaml:"help"`
 }
 
 // BucketType says how histogram bucket keys map to upper bounds.

@@ -86,6 +86,21 @@ func (c *Config) validate(loc locator) error {
 		if m.FlushInterval < 0 {
 			return loc.errorf(path+".flush_interval", "must not be negative")
 		}
+		for j, v := range m.Values {
+			vpath := fmt.Sprintf("%s.values.%d", path, j)
+			switch {
+			case m.PerfEventArray || m.Declarative():
+				return loc.errorf(vpath, "values are for counters read from a map: not with perf_event_array or a probe")
+			case !metricNameRE.MatchString(v.Name):
+				return loc.errorf(vpath+".name", "invalid metric name %q", v.Name)
+			case v.Help == "":
+				return loc.errorf(vpath+".help", "metric %q has no help text", v.Name)
+			}
+			if prev, ok := seen[v.Name]; ok {
+				return loc.errorf(vpath+".name", "metric %q is already defined at %s", v.Name, prev)
+			}
+			seen[v.Name] = vpath
+		}
 	}
 	for i := range c.Metrics.Histograms {
 		m := &c.Metrics.Histograms[i]

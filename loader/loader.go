@@ -297,6 +297,19 @@ func CheckMetricMaps(cfg *config.Config, spec *ebpf.CollectionSpec) error {
 		}
 		return nil
 	}
+	checkValues := func(c config.Counter) error {
+		m, ok := spec.Maps[c.Name]
+		if !ok {
+			return fmt.Errorf("counter %s: the object has no map named %s", c.Name, c.Name)
+		}
+		if want := config.KeySize(c.Labels); uint32(want) != m.KeySize {
+			return fmt.Errorf("counter %s: map key size is %d bytes but the labels' sizes and paddings add up to %d", c.Name, m.KeySize, want)
+		}
+		if want := 8 * len(c.Values); uint32(want) != m.ValueSize {
+			return fmt.Errorf("counter %s: map value size is %d bytes; its %d values want %d (one u64 each)", c.Name, m.ValueSize, len(c.Values), want)
+		}
+		return nil
+	}
 	for _, c := range cfg.Metrics.Counters {
 		if c.PerfEventArray {
 			m, ok := spec.Maps[c.Name]
@@ -308,7 +321,11 @@ func CheckMetricMaps(cfg *config.Config, spec *ebpf.CollectionSpec) error {
 			}
 			continue
 		}
-		if err := check(c.Name, c.Labels); err != nil {
+		err := check(c.Name, c.Labels)
+		if len(c.Values) > 0 {
+			err = checkValues(c)
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -103,13 +103,79 @@ func (r *Reader) ReadContext(ctx context.Context, m *ebpf.Map, fn func(key []byt
 		return fmt.Errorf("map %s: value size %d bytes is not supported: want 8 (u64) or 4 (u32)", m, valueSize)
 	}
 	if _, ok := r.noBatch[m]; !ok {
-		err := r.readBatch(ctx, m, nil, fn)
+		err := r.readBatch(ctx, m, nil, func(b *buffers, s shape, n int) { emit(b, s, n, fn) })
 		if !errors.Is(err, ebpf.ErrNotSupported) {
 			return err
 		}
 		r.noBatch[m] = struct{}{}
 	}
 	return r.readIter(ctx, m, fn)
+}
+
+// ReadValues is ReadContext for maps whose value is n u64s (a counter with
+// values): fn gets them as n columns, each summed over all possible CPUs for
+// per-CPU maps. values is only valid during fn.
+func (r *Reader) ReadValues(ctx context.Context, m *ebpf.Map, n int, fn func(key []byte, values []uint64)) error {
+	if n < 1 || int(m.ValueSize()) != 8*n {
+		return fmt.Errorf("map %s: value size %d bytes is not %d u64 values", m, m.ValueSize(), n)
+	}
+	values := make([]uint64, n)
+	if _, ok := r.noBatch[m]; !ok {
+		err := r.readBatch(ctx, m, nil, func(b *buffers, s shape, count int) {
+			entryBytes := s.slotSize * s.slots
+			for i := range count {
+				key := b.keys[i*s.keySize : (i+1)*s.keySize : (i+1)*s.keySize]
+				sumColumns(values, b.values[i*entryBytes:(i+1)*entryBytes], s.slotSize)
+				fn(key, values)
+			}
+		})
+		if !errors.Is(err, ebpf.ErrNotSupported) {
+			return err
+		}
+		r.noBatch[m] = struct{}{}
+	}
+	return r.readIterValues(ctx, m, values, fn)
+}
+
+// sumColumns sets values[j] to the sum of the j-th u64 of every slotSize
+// slot of v.
+func sumColumns(values []uint64, v []byte, slotSize int) {
+	clear(values)
+	for off := 0; off+8*len(values) <= len(v); off += slotSize {
+		for j := range values {
+			values[j] += binary.NativeEndian.Uint64(v[off+8*j:])
+		}
+	}
+}
+
+// readIterValues is readIter for ReadValues.
+func (r *Reader) readIterValues(ctx context.Context, m *ebpf.Map, values []uint64, fn func(key []byte, values []uint64)) error {
+	size := int(m.ValueSize())
+	key := make([]byte, m.KeySize())
+	var valueOut any
+	var raw []byte
+	if perCPU(m.Type()) {
+		cpus, err := ebpf.PossibleCPU()
+		if err != nil {
+			return fmt.Errorf("map %s: %w", m, err)
+		}
+		valueOut, raw = byteArrays(size, cpus)
+	} else {
+		raw = make([]byte, size)
+		valueOut = raw
+	}
+	iter := m.Iterate()
+	for n := 0; iter.Next(key, valueOut); n++ {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		sumColumns(values, raw, size)
+		fn(key, values)
+	}
+	if err := iter.Err(); err != nil {
+		return fmt.Errorf("map %s: %w", m, err)
+	}
+	return nil
 }
 
 // Count returns the number of entries in m. Array maps always hold
@@ -141,8 +207,8 @@ func (r *Reader) Count(m *ebpf.Map) (int, error) {
 }
 
 // readBatch reads m in batches, passing each batch's size to counted (if
-// not nil) and its entries to fn (if not nil).
-func (r *Reader) readBatch(ctx context.Context, m *ebpf.Map, counted func(int), fn func(key []byte, value uint64)) error {
+// not nil) and the batch to each (if not nil).
+func (r *Reader) readBatch(ctx context.Context, m *ebpf.Map, counted func(int), each func(b *buffers, s shape, n int)) error {
 	s, err := batchShape(m)
 	if err != nil {
 		return err
@@ -174,8 +240,8 @@ func (r *Reader) readBatch(ctx context.Context, m *ebpf.Map, counted func(int), 
 		if counted != nil {
 			counted(n)
 		}
-		if fn != nil {
-			emit(b, s, n, fn)
+		if each != nil {
+			each(b, s, n)
 		}
 		if done {
 			return nil

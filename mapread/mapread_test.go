@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 
@@ -367,4 +368,77 @@ func TestCountAnyValueSize(t *testing.T) {
 		}
 		m.Close()
 	}
+}
+
+// TestReadValues reads maps whose value is several u64s (a counter with
+// values): each column exactly, per-CPU maps summed per column, through both
+// the batch lookup and the key-by-key fallback.
+func TestReadValues(t *testing.T) {
+	setup(t)
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, cols = 3000, 3
+	for _, typ := range []ebpf.MapType{ebpf.Hash, ebpf.PerCPUHash, ebpf.LRUCPUHash} {
+		for _, fallback := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/fallback=%v", typ, fallback), func(t *testing.T) {
+				m := newMap(t, &ebpf.MapSpec{Type: typ, KeySize: 4, ValueSize: 8 * cols, MaxEntries: 2 * n}) // room: LRU maps evict early
+				want := map[uint32][cols]uint64{}
+				for i := range uint32(n) {
+					var sum [cols]uint64
+					if perCPU(typ) {
+						per := make([][cols]uint64, cpus)
+						for c := range per {
+							for j := range cols {
+								per[c][j] = uint64(i)<<33 + uint64(c*1000+j*10) + 1
+								sum[j] += per[c][j]
+							}
+						}
+						err = m.Update(i, per, ebpf.UpdateAny)
+					} else {
+						for j := range cols {
+							sum[j] = uint64(i)*uint64(j+1) + 7
+						}
+						err = m.Update(i, sum, ebpf.UpdateAny)
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					want[i] = sum
+				}
+				r := NewReader()
+				if fallback {
+					r.noBatch[m] = struct{}{}
+				}
+				got := map[uint32][cols]uint64{}
+				err := r.ReadValues(context.Background(), m, cols, func(key []byte, values []uint64) {
+					got[binary.NativeEndian.Uint32(key)] = [cols]uint64(values)
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !maps.Equal(got, want) {
+					t.Errorf("read %d entries, want %d; first differences: %v", len(got), len(want), firstDiff(got, want))
+				}
+			})
+		}
+	}
+	m := newMap(t, &ebpf.MapSpec{Type: ebpf.Hash, KeySize: 4, ValueSize: 12, MaxEntries: 1})
+	if err := NewReader().ReadValues(context.Background(), m, 2, func([]byte, []uint64) {}); err == nil || !strings.Contains(err.Error(), "value size 12 bytes is not 2 u64 values") {
+		t.Errorf("12-byte values read as 2 u64s: %v", err)
+	}
+}
+
+func firstDiff[K comparable, V comparable](got, want map[K]V) []string {
+	var out []string
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			out = append(out, fmt.Sprintf("%v: got %v want %v", k, g, v))
+			if len(out) == 3 {
+				break
+			}
+		}
+	}
+	return out
 }

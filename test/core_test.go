@@ -218,6 +218,36 @@ func TestUSDTPythonReferenceStyle(t *testing.T) {
 	}
 }
 
+func TestCounterValuesExact(t *testing.T) {
+	// A reference counter with values: one per-CPU map whose value is
+	// {calls, bytes}, exported as two metrics, each summed over CPUs.
+	target(t, "getpid", "0") // build the workload
+	e := startExporter(t, "--config.dir=testdata", "--config.names=values")
+	requireAttached(t, e.scrape(), "values")
+	sizes := []string{"1", "10", "100", "1000", "4096", "65536", "0", "12345"}
+	pid, _ := target(t, append([]string{"write"}, sizes...)...)
+	var bytes float64
+	for _, s := range sizes {
+		n, _ := strconv.Atoi(s)
+		bytes += float64(n)
+	}
+	fams := e.scrape()
+	if got := value(t, fams, "ebpf_exporter_test_write_calls_total", pidLabel(pid)); got != float64(len(sizes)) {
+		t.Errorf("write calls: got %v, want %d", got, len(sizes))
+	}
+	if got := value(t, fams, "ebpf_exporter_test_written_bytes_total", pidLabel(pid)); got != bytes {
+		t.Errorf("written bytes: got %v, want %v", got, bytes)
+	}
+	if f := fams["ebpf_exporter_test_writes"]; f != nil {
+		t.Errorf("the counter's own name is exported: %v", f)
+	}
+	for _, name := range []string{"ebpf_exporter_test_write_calls_total", "ebpf_exporter_test_written_bytes_total"} {
+		if f := fams[name]; f == nil || f.GetHelp() == "" || f.GetType().String() != "COUNTER" {
+			t.Errorf("%s: %v", name, f)
+		}
+	}
+}
+
 func TestShutdownReleasesPrograms(t *testing.T) {
 	e := startExporter(t, "--config.dir=testdata", "--config.names=core,hooks")
 	f := e.scrape()["ebpf_exporter_ebpf_program_info"]
