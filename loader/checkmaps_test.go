@@ -24,7 +24,7 @@ func TestCheckMetricMapsValues(t *testing.T) {
 		t.Errorf("two u64 values in 16 bytes: %v", err)
 	}
 	err := CheckMetricMaps(cfg, spec(8))
-	if err == nil || !strings.Contains(err.Error(), "counter writes: map value size is 8 bytes; its 2 values want 16") {
+	if err == nil || !strings.Contains(err.Error(), "metric writes: map value size is 8 bytes; its 2 values want 16") {
 		t.Errorf("8-byte value for 2 values: %v", err)
 	}
 }

@@ -284,7 +284,9 @@ func setKaddrs(cfg *config.Config, spec *ebpf.CollectionSpec, lookup func(string
 // CheckMetricMaps checks that every metric of cfg has a map of its name in
 // the object, with a key the size of its labels and a u64 (or u32) value.
 func CheckMetricMaps(cfg *config.Config, spec *ebpf.CollectionSpec) error {
-	check := func(name string, labels []config.Label) error {
+	// check checks the map of a metric; values > 0 for a counter with
+	// values, whose map value is one u64 per value.
+	check := func(name string, labels []config.Label, values int) error {
 		m, ok := spec.Maps[name]
 		if !ok {
 			return fmt.Errorf("metric %s: the object has no map named %s", name, name)
@@ -292,21 +294,11 @@ func CheckMetricMaps(cfg *config.Config, spec *ebpf.CollectionSpec) error {
 		if want := config.KeySize(labels); uint32(want) != m.KeySize {
 			return fmt.Errorf("metric %s: map key size is %d bytes but the labels' sizes and paddings add up to %d", name, m.KeySize, want)
 		}
-		if m.ValueSize != 8 && m.ValueSize != 4 {
+		switch {
+		case values > 0 && m.ValueSize != uint32(8*values):
+			return fmt.Errorf("metric %s: map value size is %d bytes; its %d values want %d (one u64 each)", name, m.ValueSize, values, 8*values)
+		case values == 0 && m.ValueSize != 8 && m.ValueSize != 4:
 			return fmt.Errorf("metric %s: map value size is %d bytes; want 8 (u64) or 4 (u32)", name, m.ValueSize)
-		}
-		return nil
-	}
-	checkValues := func(c config.Counter) error {
-		m, ok := spec.Maps[c.Name]
-		if !ok {
-			return fmt.Errorf("counter %s: the object has no map named %s", c.Name, c.Name)
-		}
-		if want := config.KeySize(c.Labels); uint32(want) != m.KeySize {
-			return fmt.Errorf("counter %s: map key size is %d bytes but the labels' sizes and paddings add up to %d", c.Name, m.KeySize, want)
-		}
-		if want := 8 * len(c.Values); uint32(want) != m.ValueSize {
-			return fmt.Errorf("counter %s: map value size is %d bytes; its %d values want %d (one u64 each)", c.Name, m.ValueSize, len(c.Values), want)
 		}
 		return nil
 	}
@@ -321,16 +313,12 @@ func CheckMetricMaps(cfg *config.Config, spec *ebpf.CollectionSpec) error {
 			}
 			continue
 		}
-		err := check(c.Name, c.Labels)
-		if len(c.Values) > 0 {
-			err = checkValues(c)
-		}
-		if err != nil {
+		if err := check(c.Name, c.Labels, len(c.Values)); err != nil {
 			return err
 		}
 	}
 	for _, h := range cfg.Metrics.Histograms {
-		if err := check(h.Name, h.Labels); err != nil {
+		if err := check(h.Name, h.Labels, 0); err != nil {
 			return err
 		}
 	}
