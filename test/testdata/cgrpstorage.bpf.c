@@ -21,12 +21,8 @@ struct {
  * vmlinux.h structs would make clang emit forward declarations in an order
  * that depends on memory addresses, and the object would not rebuild
  * byte-identically (see builtin/generate.sh). */
-struct cgroup___min {
-	int unused;
-} __attribute__((preserve_access_index));
-
 struct css_set___min {
-	struct cgroup___min *dfl_cgrp;
+	void *dfl_cgrp; /* struct cgroup * */
 } __attribute__((preserve_access_index));
 
 struct task_struct___min {
@@ -37,7 +33,7 @@ SEC("tracepoint/syscalls/sys_enter_getpid")
 int count_in_cgroup(void *ctx)
 {
 	struct task_struct___min *task = (void *)bpf_get_current_task_btf();
-	u64 *ok = bpf_cgrp_storage_get(&cgroup_filter_storage, (void *)task->cgroups->dfl_cgrp, 0, 0);
+	u64 *ok = bpf_cgrp_storage_get(&cgroup_filter_storage, task->cgroups->dfl_cgrp, 0, 0);
 	if (!ok || !*ok)
 		return 0;
 	u32 pid = tgid();
