@@ -290,6 +290,16 @@ func readUSDTSpecLayout(value btf.Type) (usdtSpecLayout, error) {
 	l.regOff = findField(arg, "reg_off", &errs)
 	l.signed = findField(arg, "arg_signed", &errs)
 	l.bs = findField(arg, "arg_bitshift", &errs)
+	// The map value is written at these offsets: a BTF that puts them
+	// outside their struct is an error, not a panic.
+	for _, f := range []field{l.valOff, l.kind, l.regOff, l.signed, l.bs} {
+		if f.off < 0 || f.off+f.size > l.argSize {
+			errs = append(errs, fmt.Errorf("struct %s: a field at byte %d (%d bytes) is outside its %d bytes", arg.Name, f.off, f.size, l.argSize))
+		}
+	}
+	if l.args.off < 0 || l.args.off+l.maxArgs*l.argSize > l.size || l.argCnt.off < 0 || l.argCnt.off+l.argCnt.size > l.size {
+		errs = append(errs, fmt.Errorf("struct %s: args or arg_cnt outside its %d bytes", spec.Name, l.size))
+	}
 	return l, errors.Join(errs...)
 }
 

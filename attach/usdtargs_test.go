@@ -175,6 +175,17 @@ func TestUSDTSpecLayoutErrors(t *testing.T) {
 	if _, err := readUSDTSpecLayout(&btf.Int{Size: 4}); err == nil {
 		t.Error("an int accepted as the spec type")
 	}
+	s = usdtSpecType11()
+	s.Size = 100 // args[12] of 16 bytes do not fit
+	if _, err := readUSDTSpecLayout(s); err == nil || !strings.Contains(err.Error(), "outside its 100 bytes") {
+		t.Errorf("args outside the struct: %v", err)
+	}
+	s = usdtSpecTypeSIB()
+	arg := btf.UnderlyingType(s.Members[0].Type.(*btf.Array).Type).(*btf.Struct)
+	arg.Members[len(arg.Members)-1].Offset = 200 * 8 // arg_bitshift far past the element
+	if _, err := readUSDTSpecLayout(s); err == nil || !strings.Contains(err.Error(), "outside its 16 bytes") {
+		t.Errorf("a field outside its struct: %v", err)
+	}
 }
 
 func TestSplitUSDTArgs(t *testing.T) {
